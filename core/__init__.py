@@ -1,0 +1,3 @@
+"""jobdash headless core: plain Python, no streamlit."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,188 @@
+"""Settings: optional jobdash.toml plus JOBDASH_DATA_DIR / JOBDASH_CONFIG.
+
+A bad config fails here, naming the key and the problem, before anything is written.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from core.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DEMO_JOBS = 5000
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    name: str
+    kind: str
+    enabled: bool = True
+    schedule_minutes: int | None = None  # per-source override of the global interval
+    timeout_s: float = 120.0
+    options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    slow_query_p95_ms: float = 50.0
+    page_script_ms: float = 100.0
+    dashboard_rss_mb: float = 500.0
+    cache_hit_rate: float = 0.70
+    cache_min_lookups: int = 50
+    cpu_percent: float = 80.0
+    sync_slowdown: float = 2.0
+    free_disk_gb: float = 1.0
+    source_failures: int = 3
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    config_path: Path | None
+    sources: tuple[SourceConfig, ...]
+    demo_default: bool  # no sources configured: the embedded demo source is used
+    interval_minutes: int = 60
+    keep_snapshots: int = 5
+    purge_after_days: int = 30
+    max_parallel_fetch: int = 4
+    memory_limit: str = "2GB"
+    thresholds: Thresholds = Thresholds()
+
+    @property
+    def snapshots_dir(self) -> Path:
+        return self.data_dir / "snapshots"
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "jobdash.sqlite"
+
+    @property
+    def search_path(self) -> Path:
+        return self.data_dir / "search.sqlite"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.data_dir / "sync.lock"
+
+    @property
+    def bench_dir(self) -> Path:
+        return self.data_dir / "bench"
+
+    def source(self, name: str) -> SourceConfig:
+        for s in self.sources:
+            if s.name == name:
+                return s
+        known = ", ".join(s.name for s in self.sources) or "none"
+        raise ConfigError(f"no source named {name!r} (configured: {known})")
+
+    def ensure_dirs(self) -> None:
+        self.snapshots_dir.mkdir(parents=True, exist_ok=True)
+
+
+def _typed(table: Mapping[str, Any], key: str, where: str, typ: type, default: Any) -> Any:
+    value = table.get(key, default)
+    ok = isinstance(value, typ) and not (typ is int and isinstance(value, bool))
+    if typ is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not ok:
+        raise ConfigError(f"{where}{key}: expected {typ.__name__}, got {value!r}")
+    return value
+
+
+def _positive(value: int | float, key: str) -> Any:
+    if value <= 0:
+        raise ConfigError(f"{key}: must be positive, got {value!r}")
+    return value
+
+
+def _parse_sources(raw: Any) -> tuple[SourceConfig, ...]:
+    from core.sources import validate_options  # late: sources import settings types
+
+    if not isinstance(raw, list):
+        raise ConfigError("sources: expected an array of tables ([[sources]])")
+    out: list[SourceConfig] = []
+    seen: set[str] = set()
+    for i, item in enumerate(raw):
+        where = f"sources[{i}]."
+        if not isinstance(item, dict):
+            raise ConfigError(f"sources[{i}]: expected a table")
+        kind = _typed(item, "kind", where, str, None)
+        name = _typed(item, "name", where, str, kind)
+        if not name.strip():
+            raise ConfigError(f"{where}name: must not be empty")
+        if name in seen:
+            raise ConfigError(f"{where}name: duplicate source name {name!r}")
+        seen.add(name)
+        enabled = _typed(item, "enabled", where, bool, True)
+        sched = item.get("schedule_minutes")
+        if sched is not None:
+            sched = _positive(_typed(item, "schedule_minutes", where, int, None), where + "schedule_minutes")
+        timeout = _positive(_typed(item, "timeout_s", where, float, 120.0), where + "timeout_s")
+        options = {k: v for k, v in item.items() if k not in {"kind", "name", "enabled", "schedule_minutes", "timeout_s"}}
+        validate_options(kind, options, where)
+        out.append(SourceConfig(name, kind, enabled, sched, timeout, MappingProxyType(options)))
+    return tuple(out)
+
+
+def demo_source(jobs: int = DEFAULT_DEMO_JOBS) -> SourceConfig:
+    return SourceConfig("demo", "demo", options=MappingProxyType({"jobs": jobs}))
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    data_dir = Path(env.get("JOBDASH_DATA_DIR") or ROOT / "data").expanduser().resolve()
+    explicit = env.get("JOBDASH_CONFIG")
+    config_path = Path(explicit).expanduser() if explicit else ROOT / "jobdash.toml"
+    if explicit and not config_path.is_file():
+        raise ConfigError(f"JOBDASH_CONFIG: no such file {config_path}")
+    doc: dict[str, Any] = {}
+    if config_path.is_file():
+        try:
+            doc = tomllib.loads(config_path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise ConfigError(f"{config_path}: {e}") from e
+    else:
+        config_path = None
+
+    known = {"sources", "schedule", "retention", "sync", "alerts", "data_dir"}
+    for key in doc:
+        if key not in known:
+            raise ConfigError(f"{key}: unknown key (known: {', '.join(sorted(known))})")
+    if "data_dir" in doc and not env.get("JOBDASH_DATA_DIR"):
+        data_dir = Path(_typed(doc, "data_dir", "", str, "")).expanduser().resolve()
+
+    schedule = _typed(doc, "schedule", "", dict, {})
+    retention = _typed(doc, "retention", "", dict, {})
+    sync = _typed(doc, "sync", "", dict, {})
+    alerts = _typed(doc, "alerts", "", dict, {})
+    sources = _parse_sources(doc.get("sources", []))
+    demo_default = not sources
+    if demo_default:
+        sources = (demo_source(),)
+
+    defaults = Thresholds()
+    th: dict[str, Any] = {}
+    for key, default in vars(defaults).items():
+        th[key] = _typed(alerts, key, "alerts.", type(default), default)
+    for key in alerts:
+        if key not in th:
+            raise ConfigError(f"alerts.{key}: unknown threshold")
+
+    return Settings(
+        data_dir=data_dir,
+        config_path=config_path,
+        sources=sources,
+        demo_default=demo_default,
+        interval_minutes=_positive(_typed(schedule, "interval_minutes", "schedule.", int, 60), "schedule.interval_minutes"),
+        keep_snapshots=max(2, _typed(retention, "snapshots", "retention.", int, 5)),
+        purge_after_days=_positive(_typed(retention, "purge_delisted_after_days", "retention.", int, 30), "retention.purge_delisted_after_days"),
+        max_parallel_fetch=_positive(_typed(sync, "max_parallel_fetch", "sync.", int, 4), "sync.max_parallel_fetch"),
+        memory_limit=_typed(sync, "memory_limit", "sync.", str, "2GB"),
+        thresholds=Thresholds(**th),
+    )
