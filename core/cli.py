@@ -1,0 +1,188 @@
+"""`python -m core …`: the headless command line. Errors are one line on stderr, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from core.errors import JobdashError, SyncBusy
+from core.settings import Settings, demo_source, load_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m core", description="jobdash headless commands")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("sync", help="fetch every enabled source and publish a new snapshot")
+    s.add_argument("--source", metavar="NAME", help="sync only this source")
+    s.add_argument("--json", action="store_true", help="print the run as one JSON object")
+    s.add_argument("--trigger", default="cli", help=argparse.SUPPRESS)
+
+    st = sub.add_parser("status", help="current snapshot, last run's counts, recent runs")
+    st.add_argument("--json", action="store_true")
+    st.add_argument("--runs", type=int, default=5, help="how many recent runs to list")
+
+    d = sub.add_parser("demo", help="build a demo catalog of N jobs")
+    d.add_argument("--jobs", type=int, default=5000, help="number of demo jobs (1..1,000,000)")
+    d.add_argument("--json", action="store_true")
+
+    so = sub.add_parser("sources", help="configured sources and their last status")
+    so.add_argument("--json", action="store_true")
+
+    sub.add_parser("jobs", help="list, show, edit and export jobs (see `jobs --help`)", add_help=False)
+    sub.add_parser("bench", help="run the benchmarks (see `bench --help`)", add_help=False)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser()
+    if args_list and args_list[0] in ("jobs", "bench"):
+        return _delegate(args_list[0], args_list[1:])
+    args = parser.parse_args(args_list)
+    try:
+        settings = load_settings()
+        handler = {"sync": _sync, "status": _status, "demo": _demo, "sources": _sources}[args.command]
+        return handler(settings, args)
+    except SyncBusy as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 3
+    except JobdashError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _delegate(command: str, rest: list[str]) -> int:
+    try:
+        settings = load_settings()
+        if command == "jobs":
+            from core import cli_jobs
+
+            return cli_jobs.run(rest, settings)
+        from core import bench
+
+        return bench.run(rest, settings)
+    except JobdashError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+def _print_json(obj: Any) -> None:
+    print(json.dumps(obj, indent=2, default=str))
+
+
+def _report(result: Any, as_json: bool) -> int:
+    if as_json:
+        _print_json(result.as_dict())
+    else:
+        c = result.counts
+        print(f"run #{result.run_id}: {result.status}" + (f" — {result.error}" if result.error else ""))
+        if result.version is not None:
+            print(f"snapshot v{result.version}{' (demo data)' if result.demo else ''}")
+        print("  " + "  ".join(f"{k} {c.get(k, 0):,}" for k in c) + f"  rejected {result.rejected:,}")
+        for s in result.sources:
+            print(f"  source {s.name} [{s.kind}]: {s.status}, {s.fetched:,} fetched" + (f" — {s.error}" if s.error else ""))
+        for reason, n in sorted(result.reject_reasons.items(), key=lambda kv: -kv[1]):
+            print(f"  rejected {n:,}: {reason}")
+        print(f"  {result.jobs_per_s:,.0f} jobs/s, peak RSS {result.peak_rss_mb:,.0f} MB, phases "
+              + ", ".join(f"{k} {v:.2f}s" for k, v in result.phases.items()))
+    return 0 if result.status in ("ok", "partial") else 1
+
+
+def _sync(settings: Settings, args: argparse.Namespace) -> int:
+    from core.sync import run_sync
+
+    if args.source:
+        settings.source(args.source)  # a clear error for an unknown name, before anything runs
+    result = run_sync(settings, trigger=args.trigger, only=args.source)
+    return _report(result, args.json)
+
+
+def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    from core.sync import run_sync
+
+    if not 1 <= args.jobs <= 1_000_000:
+        raise JobdashError(f"--jobs: expected 1..1,000,000, got {args.jobs}")
+    demo = replace(settings, sources=(demo_source(args.jobs),), demo_default=True)
+    result = run_sync(demo, trigger="demo")
+    return _report(result, args.json)
+
+
+def status_dict(settings: Settings, runs: int = 5) -> dict[str, Any]:
+    from core import snapshots
+    from core.runs import RunLog
+
+    snap = snapshots.current(settings.snapshots_dir)
+    log = RunLog(settings.db_path)
+    try:
+        recent = log.recent(runs)
+        last_done = next((r for r in recent if r["status"] in ("ok", "partial")), None)
+    finally:
+        log.close()
+    return {
+        "data_dir": str(settings.data_dir),
+        "config": str(settings.config_path) if settings.config_path else None,
+        "snapshot": None
+        if snap is None
+        else {"version": snap.version, "rows": snap.rows, "created_at": snap.created_at, "demo": snap.demo},
+        "demo": bool(snap and snap.demo),
+        "last_counts": last_done["counts"] if last_done else None,
+        "runs": [
+            {k: r[k] for k in ("id", "trigger", "status", "started_at", "finished_at", "snapshot_version", "counts",
+                               "rejected", "jobs_per_s", "peak_rss_mb", "error")}
+            for r in recent
+        ],
+    }
+
+
+def _status(settings: Settings, args: argparse.Namespace) -> int:
+    doc = status_dict(settings, args.runs)
+    if args.json:
+        _print_json(doc)
+        return 0
+    snap = doc["snapshot"]
+    if snap is None:
+        print("no snapshot yet — run `python -m core sync`")
+    else:
+        label = " — demo data: add sources in jobdash.toml" if snap["demo"] else ""
+        print(f"snapshot v{snap['version']}: {snap['rows']:,} jobs, published {snap['created_at']}{label}")
+    if doc["last_counts"]:
+        print("last run: " + ", ".join(f"{k} {v:,}" for k, v in doc["last_counts"].items()))
+    for r in doc["runs"]:
+        print(f"  #{r['id']} {r['started_at']} {r['trigger']:<10} {r['status']:<8}"
+              + (f" v{r['snapshot_version']}" if r["snapshot_version"] else "")
+              + (f" — {r['error']}" if r["error"] else ""))
+    return 0
+
+
+def _sources(settings: Settings, args: argparse.Namespace) -> int:
+    from core.runs import RunLog
+
+    log = RunLog(settings.db_path)
+    try:
+        health = {h["source"]: h for h in log.source_health()}
+    finally:
+        log.close()
+    rows = [
+        {
+            "name": s.name, "kind": s.kind, "enabled": s.enabled, "schedule_minutes": s.schedule_minutes,
+            "last_status": health.get(s.name, {}).get("status"), "last_error": health.get(s.name, {}).get("last_error"),
+            "fetched": health.get(s.name, {}).get("fetched"),
+            "failures_in_a_row": health.get(s.name, {}).get("failures_in_a_row", 0),
+        }
+        for s in settings.sources
+    ]
+    if args.json:
+        _print_json(rows)
+        return 0
+    for r in rows:
+        print(f"{r['name']:<24} {r['kind']:<10} {'on ' if r['enabled'] else 'off'} "
+              f"{r['last_status'] or 'never run':<9} {r['fetched'] or 0:>7,}"
+              + (f"  {r['last_error']}" if r["last_error"] else ""))
+    return 0

@@ -1,0 +1,546 @@
+"""The sync: fetch → normalize → hash-diff against the current snapshot → publish a new snapshot.
+
+Every outcome is computed set-based in DuckDB over Arrow, never row by row. Per run, each job gets
+exactly one outcome (DESIGN.md): new, updated, unchanged, relisted, delisted, untouched (its source
+failed, so nothing of it is delisted), purged (delisted past retention and without user data).
+Jobs of sources outside this run (``--source``) are carried over as they are and not counted.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import psutil
+import pyarrow as pa
+
+from core import lock, schema, snapshots
+from core.errors import JobdashError, SyncBusy
+from core.normalize import normalize
+from core.runs import RunLog, SourceOutcome, iso, utcnow
+from core.settings import Settings, SourceConfig
+from core.sources import build
+from core.sources.base import FetchContext, Source
+
+OUTCOMES = ("new", "updated", "unchanged", "relisted", "delisted", "untouched", "purged")
+DUP_WINDOW_DAYS = 30
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    run_id: int
+    status: str  # ok | partial | failed
+    version: int | None
+    counts: dict[str, int]
+    rejected: int
+    reject_reasons: dict[str, int]
+    sources: tuple[SourceOutcome, ...]
+    phases: dict[str, float]
+    jobs_in: int
+    jobs_per_s: float
+    peak_rss_mb: float
+    demo: bool
+    collapsed: int = 0  # duplicate rows inside the batch folded into one
+    error: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "status": self.status,
+            "snapshot_version": self.version,
+            "demo": self.demo,
+            "counts": {**self.counts, "rejected": self.rejected},
+            "reject_reasons": self.reject_reasons,
+            "collapsed": self.collapsed,
+            "sources": [
+                {"name": s.name, "kind": s.kind, "status": s.status, "error": s.error, "fetched": s.fetched}
+                for s in self.sources
+            ],
+            "phases": self.phases,
+            "jobs_in": self.jobs_in,
+            "jobs_per_s": self.jobs_per_s,
+            "peak_rss_mb": self.peak_rss_mb,
+            "error": self.error,
+        }
+
+
+class PeakRss:
+    """Samples this process's RSS in the background; the peak of a run, not of the process's life."""
+
+    def __init__(self, interval: float = 0.05) -> None:
+        self._proc = psutil.Process()
+        self.peak = self._proc.memory_info().rss
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(interval,), daemon=True)
+
+    def _run(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            self.peak = max(self.peak, self._proc.memory_info().rss)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._proc.memory_info().rss)
+
+    @property
+    def mb(self) -> float:
+        return round(self.peak / 2**20, 1)
+
+
+@dataclass
+class _Fetch:
+    config: SourceConfig
+    table: pa.Table | None = None
+    partial: str | None = None
+    error: str | None = None
+    warnings: tuple[str, ...] = ()
+    started: float = 0.0
+    seconds: float = 0.0
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+def _fetch_one(src: Source, job: _Fetch, ctx: FetchContext, gate: threading.Semaphore) -> None:
+    with gate:
+        job.started = time.perf_counter()
+        try:
+            out = src.fetch(ctx)
+            table = schema.conform_raw(out.table)
+            names = pa.array([job.config.name] * table.num_rows, pa.string())
+            job.table = table.set_column(table.schema.get_field_index("source"), "source", names)
+            job.partial = out.partial
+            job.warnings = tuple(getattr(src, "warnings", ()) or ())
+        except JobdashError as e:  # a failing source is a recorded reason, never a failed run
+            job.error = str(e)
+        except Exception as e:
+            job.error = f"{type(e).__name__}: {e}"
+        finally:
+            job.seconds = time.perf_counter() - job.started
+            job.done.set()
+
+
+def fetch_all(
+    configs: Sequence[SourceConfig], ctx: FetchContext, parallel: int, built: dict[str, Source] | None = None
+) -> list[_Fetch]:
+    """Fetch concurrently with a bound; a source past its timeout is failed and left behind.
+
+    Daemon threads, not an executor: a hung source must not keep the process alive at exit.
+    """
+    gate = threading.Semaphore(parallel)
+    jobs = [_Fetch(c) for c in configs]
+    for job in jobs:
+        try:
+            src = (built or {}).get(job.config.name) or build(job.config)
+        except Exception as e:
+            job.error = str(e)
+            job.done.set()
+            continue
+        threading.Thread(target=_fetch_one, args=(src, job, ctx, gate), daemon=True, name=f"fetch-{job.config.name}").start()
+    for job in jobs:
+        # The timeout counts from when the source started, not from when it queued behind the gate.
+        while not job.done.wait(0.05):
+            if job.started and time.perf_counter() - job.started > job.config.timeout_s:
+                job.error = f"timed out after {job.config.timeout_s:g} s"
+                job.seconds = job.config.timeout_s
+                job.table = None
+                break
+    return jobs
+
+
+def _content_hash_sql() -> str:
+    parts = ", ".join(f"coalesce(CAST({schema.quote(c)} AS VARCHAR), '')" for c in schema.CONTENT_COLUMNS)
+    return f"md5(concat_ws(chr(31), {parts}))"
+
+
+def _dup_key_sql(alias: str) -> str:
+    """Same posting on several boards: normalized company + title + place."""
+    company = (
+        f"regexp_replace(regexp_replace(lower(coalesce({alias}.company, '')),"
+        r" '\b(inc|llc|ltd|gmbh|corp|corporation|co|plc|sa|ag|bv)\b\.?', '', 'g'), '[^a-z0-9]+', '', 'g')"
+    )
+    title = f"regexp_replace(lower(coalesce({alias}.title, '')), '[^a-z0-9]+', '', 'g')"
+    place = (
+        f"lower(coalesce({alias}.city, CASE WHEN {alias}.is_remote THEN 'remote' END, {alias}.country, {alias}.location, ''))"
+    )
+    return f"md5({company} || '|' || {title} || '|' || {place})"
+
+
+class _Engine:
+    """One sync's DuckDB session: registers the batch, computes outcomes, writes files."""
+
+    def __init__(self, settings: Settings, now: datetime) -> None:
+        self.settings = settings
+        self.now = now
+        self.con = duckdb.connect(":memory:")
+        self.con.execute(f"SET memory_limit = '{_memory_limit(settings.memory_limit)}'")
+        self.con.execute("SET threads = 2")
+        self.con.execute("SET preserve_insertion_order = false")
+        tmp = settings.data_dir / "tmp"
+        tmp.mkdir(parents=True, exist_ok=True)
+        self.con.execute(f"SET temp_directory = '{_sql_path(tmp)}'")
+
+    def close(self) -> None:
+        self.con.close()
+
+    def load_batch(self, batch: pa.Table) -> int:
+        """Hash content, collapse duplicates inside the batch (last one wins); returns rows collapsed."""
+        self.con.register("batch_in", batch)
+        self.con.execute(
+            f"""
+            CREATE TABLE inc AS
+            SELECT *, {_content_hash_sql()} AS content_hash
+            FROM (SELECT *, row_number() OVER () AS _ord FROM batch_in)
+            QUALIFY row_number() OVER (PARTITION BY job_id ORDER BY _ord DESC) = 1
+            """
+        )
+        self.con.unregister("batch_in")
+        (n,) = self.con.execute("SELECT count(*) FROM inc").fetchone() or (0,)
+        return batch.num_rows - int(n)
+
+    def load_previous(self, snap: snapshots.Snapshot | None) -> None:
+        if snap is None:
+            cols = ", ".join(f"NULL::{c.sql} AS {schema.quote(c.name)}" for c in schema.COLUMNS if c.hot)
+            self.con.execute(f"CREATE VIEW prev AS SELECT {cols}, NULL::VARCHAR AS desc_file WHERE false")
+        else:
+            self.con.execute(f"CREATE VIEW prev AS SELECT * FROM read_parquet('{_sql_path(snap.jobs_path)}')")
+
+    def classify(
+        self, ok_sources: Sequence[str], held_sources: Sequence[str], protected: Sequence[str], desc_file: str
+    ) -> dict[str, int]:
+        """Compute the merged catalog with one outcome per job. ``ok_sources`` succeeded (their missing jobs
+        are delisted); ``held_sources`` failed or were partial (their missing jobs are untouched)."""
+        self.con.execute("CREATE TABLE ok_src (name VARCHAR)")
+        self.con.executemany("INSERT INTO ok_src VALUES (?)", [[s] for s in ok_sources])
+        self.con.execute("CREATE TABLE held_src (name VARCHAR)")
+        self.con.executemany("INSERT INTO held_src VALUES (?)", [[s] for s in held_sources])
+        self.con.register("protected_in", pa.table({"job_id": pa.array(list(protected), pa.string())}))
+        self.con.execute("CREATE TABLE protected AS SELECT DISTINCT job_id FROM protected_in")
+        cutoff = self.now - timedelta(days=self.settings.purge_after_days)
+
+        pick = []
+        for c in schema.COLUMNS:
+            if not c.hot or c.name in schema.SYNC_COLUMNS:
+                continue
+            q = schema.quote(c.name)
+            if c.name in ("job_id", "source", "native_id"):
+                pick.append(f"coalesce(i.{q}, p.{q}) AS {q}")
+            else:
+                # Updated: scraped fields replaced, but a richer stored value is never overwritten by an empty one.
+                pick.append(f"CASE WHEN o.outcome IN ('new', 'updated', 'relisted') THEN coalesce(i.{q}, p.{q}) ELSE p.{q} END AS {q}")
+        changed = "(p.job_id IS NULL OR i.content_hash <> p.content_hash)"
+        self.con.execute(
+            f"""
+            CREATE TABLE merged AS
+            WITH o AS (
+                SELECT coalesce(i.job_id, p.job_id) AS job_id,
+                    CASE
+                        WHEN p.job_id IS NULL THEN 'new'
+                        WHEN i.job_id IS NOT NULL AND p.delisted_at IS NOT NULL THEN 'relisted'
+                        WHEN i.job_id IS NOT NULL AND i.content_hash <> p.content_hash THEN 'updated'
+                        WHEN i.job_id IS NOT NULL THEN 'unchanged'
+                        WHEN p.delisted_at IS NULL AND p.source IN (SELECT name FROM ok_src) THEN 'delisted'
+                        WHEN p.delisted_at IS NULL AND p.source IN (SELECT name FROM held_src) THEN 'untouched'
+                        WHEN p.delisted_at IS NOT NULL AND p.delisted_at < ?
+                             AND p.job_id NOT IN (SELECT job_id FROM protected) THEN 'purged'
+                        ELSE 'carried'
+                    END AS outcome
+                FROM inc i FULL OUTER JOIN prev p ON i.job_id = p.job_id
+            )
+            SELECT o.outcome, {", ".join(pick)},
+                CASE WHEN i.job_id IS NOT NULL THEN coalesce(i.posted_at, p.posted_at) ELSE p.posted_at END AS posted_at,
+                coalesce(p.first_seen_at, ?::TIMESTAMP) AS first_seen_at,
+                CASE WHEN i.job_id IS NOT NULL THEN ?::TIMESTAMP ELSE p.last_seen_at END AS last_seen_at,
+                CASE WHEN i.job_id IS NOT NULL AND {changed} THEN ?::TIMESTAMP ELSE p.changed_at END AS changed_at,
+                CASE WHEN o.outcome = 'delisted' THEN ?::TIMESTAMP
+                     WHEN i.job_id IS NOT NULL THEN NULL ELSE p.delisted_at END AS delisted_at,
+                CASE WHEN i.job_id IS NOT NULL THEN i.content_hash ELSE p.content_hash END AS content_hash,
+                CASE WHEN i.job_id IS NOT NULL AND {changed} AND i.description IS NOT NULL THEN ?
+                     ELSE p.desc_file END AS desc_file,
+                CASE WHEN i.job_id IS NOT NULL AND {changed} AND i.description IS NOT NULL
+                     THEN i.description END AS new_description
+            FROM o
+            LEFT JOIN inc i ON i.job_id = o.job_id
+            LEFT JOIN prev p ON p.job_id = o.job_id
+            """,
+            [cutoff, self.now, self.now, self.now, self.now, desc_file],
+        )
+        rows = self.con.execute("SELECT outcome, count(*) FROM merged GROUP BY outcome").fetchall()
+        found = {str(k): int(v) for k, v in rows}
+        return {k: found.get(k, 0) for k in OUTCOMES}
+
+    def assign_dup_groups(self) -> None:
+        """Group the same posting across boards: same key, posted within DUP_WINDOW_DAYS of the previous one."""
+        self.con.execute(
+            f"""
+            CREATE TABLE dups AS
+            WITH k AS (
+                SELECT job_id, {_dup_key_sql("m")} AS k, coalesce(posted_at, first_seen_at) AS t
+                FROM merged m WHERE outcome <> 'purged'
+            ), s AS (
+                SELECT job_id, k, t,
+                    CASE WHEN t - lag(t) OVER (PARTITION BY k ORDER BY t, job_id) <= INTERVAL {DUP_WINDOW_DAYS} DAY
+                         THEN 0 ELSE 1 END AS starts
+                FROM k
+            )
+            SELECT job_id, substr(k, 1, 12) || '-' || sum(starts) OVER (PARTITION BY k ORDER BY t, job_id) AS dup_group
+            FROM s
+            """
+        )
+
+    def write_descriptions(self, path: Path) -> int:
+        (n,) = self.con.execute("SELECT count(*) FROM merged WHERE new_description IS NOT NULL").fetchone() or (0,)
+        if n:
+            _copy_parquet(
+                self.con,
+                "SELECT job_id, content_hash, new_description AS description FROM merged"
+                " WHERE new_description IS NOT NULL ORDER BY job_id",
+                path,
+            )
+        return int(n)
+
+    def write_jobs(self, path: Path) -> int:
+        cols = ", ".join(
+            "d.dup_group" if c == "dup_group" else f"m.{schema.quote(c)}" for c in schema.HOT_COLUMNS
+        )
+        _copy_parquet(
+            self.con,
+            f"SELECT {cols}, m.desc_file FROM merged m LEFT JOIN dups d USING (job_id)"
+            " WHERE m.outcome <> 'purged' ORDER BY m.posted_at NULLS LAST, m.job_id",
+            path,
+        )
+        (n,) = self.con.execute("SELECT count(*) FROM merged WHERE outcome <> 'purged'").fetchone() or (0,)
+        return int(n)
+
+    def search_updates(self) -> tuple[pa.Table, list[str]]:
+        upserts = self.con.execute(
+            "SELECT job_id, title, company, new_description AS description FROM merged WHERE new_description IS NOT NULL"
+        ).fetch_arrow_table()
+        purged = [r[0] for r in self.con.execute("SELECT job_id FROM merged WHERE outcome = 'purged'").fetchall()]
+        return upserts, purged
+
+
+def _memory_limit(value: str) -> str:
+    import re
+
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value.strip(), re.IGNORECASE):
+        raise ValueError(f"sync.memory_limit: expected a size like '2GB', got {value!r}")
+    return value.strip()
+
+
+def _sql_path(path: Path) -> str:
+    """A file path as a SQL string literal body: DuckDB's COPY/read_parquet targets cannot be parameters here."""
+    return str(path).replace("'", "''")
+
+
+def _copy_parquet(con: duckdb.DuckDBPyConnection, select: str, final: Path) -> None:
+    tmp = final.with_name(f".{final.name}.tmp")
+    con.execute(
+        f"COPY ({select}) TO '{_sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
+    )
+    snapshots.fsync_replace(tmp, final)
+
+
+def _protected_ids(settings: Settings) -> list[str]:
+    from core import db
+
+    conn = db.connect(settings.db_path)
+    try:
+        rows = conn.execute(
+            "SELECT job_id FROM user_jobs WHERE starred = 1 OR stage <> 'inbox' OR notes <> ''"
+            " OR follow_up_on IS NOT NULL OR hidden = 1"
+        ).fetchall()
+    finally:
+        conn.close()
+    return [r[0] for r in rows]
+
+
+def _update_search(settings: Settings, upserts: pa.Table, deletes: list[str]) -> None:
+    try:
+        from core.search import DescriptionIndex
+    except ImportError:  # description search lands with the catalog issue
+        return
+    index = DescriptionIndex(settings.search_path)
+    index.update(upserts, deletes)
+
+
+def run_sync(
+    settings: Settings,
+    *,
+    trigger: str = "cli",
+    only: str | None = None,
+    now: datetime | None = None,
+    sources: Sequence[Source] | None = None,
+    on_progress: Progress | None = None,
+) -> SyncResult:
+    """One sync under the cross-process lock. Raises SyncBusy (and records a refused run) if one is running."""
+    settings.ensure_dirs()
+    log = RunLog(settings.db_path)
+    try:
+        try:
+            with lock.sync_lock(settings.lock_path, trigger):
+                return _run_locked(settings, log, trigger, only, now or utcnow(), sources, on_progress)
+        except SyncBusy as e:
+            log.refused(trigger, str(e))
+            raise
+    finally:
+        log.close()
+
+
+def _run_locked(
+    settings: Settings,
+    log: RunLog,
+    trigger: str,
+    only: str | None,
+    now: datetime,
+    given: Sequence[Source] | None,
+    on_progress: Progress | None,
+) -> SyncResult:
+    run_id = log.start(trigger)
+    phases: dict[str, float] = {}
+    t_run = time.perf_counter()
+
+    def progress(frac: float, msg: str) -> None:
+        log.progress(run_id, frac, msg)
+        if on_progress:
+            on_progress(frac, msg)
+
+    if given is not None:
+        configs = [s.config for s in given]
+        built = {s.config.name: s for s in given}
+    else:
+        configs = [settings.source(only)] if only else [c for c in settings.sources if c.enabled]
+        built = {}
+    demo = bool(configs) and all(c.kind == "demo" for c in configs)
+    engine: _Engine | None = None
+    try:
+        with PeakRss() as rss:
+            progress(0.02, f"fetching {len(configs)} source(s)")
+            t = time.perf_counter()
+            ctx = FetchContext(now_iso=iso(now), progress=lambda f, m: progress(0.02 + 0.4 * f, m))
+            fetched = fetch_all(configs, ctx, settings.max_parallel_fetch, built)
+            phases["fetch"] = time.perf_counter() - t
+
+            outcomes: list[SourceOutcome] = []
+            tables: list[pa.Table] = []
+            rejected: Counter[str] = Counter()
+            examples: list[tuple[str, str]] = []
+            t = time.perf_counter()
+            for job in fetched:
+                status = "failed" if job.error else ("partial" if job.partial else "ok")
+                fetched_n = job.table.num_rows if job.table is not None else 0
+                if job.table is not None and not job.error:
+                    norm = normalize(job.table, job.config.kind, now)
+                    tables.append(norm.table)
+                    rejected.update(norm.rejected)
+                    examples.extend((f"{job.config.name}:{k}", r) for k, r in norm.examples)
+                outcome = SourceOutcome(
+                    job.config.name, job.config.kind, status, job.error or job.partial, fetched_n,
+                    round(job.seconds * 1000, 1), job.warnings,
+                )
+                outcomes.append(outcome)
+                log.source(run_id, outcome)
+            phases["normalize"] = time.perf_counter() - t
+            progress(0.5, "diffing against the current snapshot")
+
+            batch = (
+                pa.concat_tables(tables)
+                if tables
+                else schema.arrow_schema(schema.NORMALIZED_COLUMNS).empty_table()
+            )
+            ok = [o.name for o in outcomes if o.status == "ok"]
+            held = [o.name for o in outcomes if o.status != "ok"]
+            if only is None and given is None:
+                # A full run: sources no longer configured (e.g. the demo after real sources were added) are gone.
+                configured = {c.name for c in settings.sources if c.enabled}
+                ok = ok + [s for s in _sources_in_catalog(settings) if s not in configured]
+
+            t = time.perf_counter()
+            engine = _Engine(settings, now)
+            collapsed = engine.load_batch(batch)
+            prev = snapshots.current(settings.snapshots_dir)
+            engine.load_previous(prev)
+            version = snapshots.next_version(settings.snapshots_dir)
+            counts = engine.classify(ok, held, _protected_ids(settings), snapshots.desc_name(version))
+            engine.assign_dup_groups()
+            phases["diff"] = time.perf_counter() - t
+
+            if not any(o.status != "failed" for o in outcomes) and outcomes:
+                raise _AllFailed("every source failed; the catalog is left as it was")
+
+            progress(0.7, "writing the snapshot")
+            t = time.perf_counter()
+            d = settings.snapshots_dir
+            engine.write_descriptions(d / snapshots.desc_name(version))
+            rows = engine.write_jobs(d / snapshots.jobs_name(version))
+            phases["write"] = time.perf_counter() - t
+
+            progress(0.85, "indexing descriptions")
+            t = time.perf_counter()
+            upserts, purged = engine.search_updates()
+            _update_search(settings, upserts, [])
+            phases["index"] = time.perf_counter() - t
+
+            t = time.perf_counter()
+            snapshots.publish(d, version, rows, iso(now), demo)
+            _update_search(settings, upserts.slice(0, 0), purged)
+            snapshots.prune(d, settings.keep_snapshots, engine.con)
+            phases["publish"] = time.perf_counter() - t
+
+        elapsed = time.perf_counter() - t_run
+        phases["total"] = elapsed
+        status = "ok" if all(o.status == "ok" for o in outcomes) else "partial"
+        jobs_in = batch.num_rows + sum(rejected.values())
+        result = SyncResult(
+            run_id, status, version, counts, sum(rejected.values()), dict(rejected), tuple(outcomes),
+            {k: round(v, 3) for k, v in phases.items()}, jobs_in, round(jobs_in / elapsed, 1) if elapsed else 0.0,
+            rss.mb, demo, collapsed,
+        )
+        log.finish(
+            run_id, status, snapshot_version=version, demo=int(demo), counts=counts, rejected=result.rejected,
+            reject_reasons=result.reject_reasons, reject_examples=examples[:20], phases=result.phases,
+            jobs_in=jobs_in, jobs_per_s=result.jobs_per_s, peak_rss_mb=result.peak_rss_mb,
+        )
+        return result
+    except Exception as e:
+        elapsed = time.perf_counter() - t_run
+        phases["total"] = elapsed
+        message = str(e) if isinstance(e, _AllFailed) else f"{type(e).__name__}: {e}"
+        log.finish(run_id, "failed", error=message, phases={k: round(v, 3) for k, v in phases.items()})
+        return SyncResult(
+            run_id, "failed", None, dict.fromkeys(OUTCOMES, 0), 0, {},
+            tuple(outcomes) if "outcomes" in locals() else (), phases, 0, 0.0, 0.0, demo, error=message,
+        )
+    finally:
+        if engine is not None:
+            engine.close()
+
+
+class _AllFailed(Exception):
+    pass
+
+
+def _sources_in_catalog(settings: Settings) -> list[str]:
+    snap = snapshots.current(settings.snapshots_dir)
+    if snap is None:
+        return []
+    con = duckdb.connect(":memory:")
+    try:
+        rows = con.execute(
+            f"SELECT DISTINCT source FROM read_parquet('{_sql_path(snap.jobs_path)}') WHERE delisted_at IS NULL"
+        ).fetchall()
+    finally:
+        con.close()
+    return [str(r[0]) for r in rows]
