@@ -1,0 +1,79 @@
+"""Column helpers: whitespace/control-character cleanup and per-distinct-value mapping.
+
+Most raw columns repeat a few values many times (companies, locations, salary texts), so the
+expensive Python parsers run once per distinct value and Arrow's ``take`` spreads the results.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable, Sequence, TypeVar
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+T = TypeVar("T")
+
+# RE2 syntax (Arrow compute): zero-width characters vanish; any run of whitespace, separators or
+# control characters becomes one space.
+_ZERO_WIDTH_RE2 = r"[\x{200B}-\x{200D}\x{2060}\x{FEFF}]"
+_SPACE_RE2 = r"[\s\p{Z}\x00-\x1f\x7f-\x9f]+"
+
+# Python syntax, for values already in Python.
+_ZERO_WIDTH = re.compile("[\u200b-\u200d\u2060\ufeff]")
+_SPACE = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")
+
+
+def as_array(values: Any) -> Any:
+    """One contiguous Arrow array from an Array or ChunkedArray."""
+    if isinstance(values, pa.ChunkedArray):
+        return values.combine_chunks()
+    return values
+
+
+def clean_short_column(values: Any) -> Any:
+    """Short text fields: control characters and whitespace runs become one space, ends stripped,
+    empty strings become null."""
+    arr = as_array(values)
+    if len(arr) == 0:
+        return arr.cast(pa.string())
+    arr = arr.cast(pa.string())
+    arr = pc.replace_substring_regex(arr, _ZERO_WIDTH_RE2, "")
+    arr = pc.replace_substring_regex(arr, _SPACE_RE2, " ")
+    arr = pc.utf8_trim_whitespace(arr)
+    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+
+
+def clean_short(text: str | None) -> str | None:
+    """The Python twin of ``clean_short_column`` for one value."""
+    if text is None:
+        return None
+    cleaned = _SPACE.sub(" ", _ZERO_WIDTH.sub("", text)).strip()
+    return cleaned or None
+
+
+def map_distinct(values: Any, fn: Callable[[str], Any], out_type: pa.DataType) -> Any:
+    """``fn`` applied once per distinct non-null value, spread back over the rows (nulls stay null)."""
+    (mapped,) = map_distinct_many(values, lambda v: (fn(v),), (out_type,))
+    return mapped
+
+
+def map_distinct_many(
+    values: Any, fn: Callable[[str], Sequence[Any]], out_types: Sequence[pa.DataType]
+) -> list[Any]:
+    """Like ``map_distinct`` for a function returning a tuple: one output array per tuple slot."""
+    arr = as_array(values)
+    if len(arr) == 0:
+        return [pa.array([], type=t) for t in out_types]
+    encoded = pc.dictionary_encode(arr)
+    results = [fn(v) for v in encoded.dictionary.to_pylist()]
+    outputs = []
+    for slot, typ in enumerate(out_types):
+        dictionary = pa.array([r[slot] for r in results], type=typ)
+        outputs.append(dictionary.take(encoded.indices))
+    return outputs
+
+
+def coalesce(preferred: Any, fallback: Any) -> Any:
+    """Row by row, the preferred value when present, else the fallback."""
+    return pc.coalesce(as_array(preferred), as_array(fallback))
