@@ -1,0 +1,140 @@
+"""How the dashboard, the CLI and the scheduler talk: a heartbeat and a queue of sync requests in SQLite.
+
+"Sync now" asks the scheduler when it is alive; otherwise the caller runs the sync in a background
+thread under the same cross-process lock.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import psutil
+
+from core import db
+from core.errors import SyncBusy
+from core.lock import is_locked
+from core.runs import iso, utcnow
+from core.settings import Settings
+
+HEARTBEAT_S = 5.0
+SCHEDULER = "scheduler"
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    pid: int
+    beat_at: datetime
+    next_run: datetime | None
+
+
+def beat(settings: Settings, next_run: datetime | None, name: str = SCHEDULER) -> None:
+    conn = db.connect(settings.db_path)
+    try:
+        with db.tx(conn):
+            conn.execute(
+                "INSERT OR REPLACE INTO heartbeat (name, pid, beat_at, next_run) VALUES (?, ?, ?, ?)",
+                [name, os.getpid(), iso(utcnow()), iso(next_run) if next_run else None],
+            )
+    finally:
+        conn.close()
+
+
+def clear_beat(settings: Settings, name: str = SCHEDULER) -> None:
+    conn = db.connect(settings.db_path)
+    try:
+        with db.tx(conn):
+            conn.execute("DELETE FROM heartbeat WHERE name = ? AND pid = ?", [name, os.getpid()])
+    finally:
+        conn.close()
+
+
+def scheduler(settings: Settings, now: datetime | None = None) -> Heartbeat | None:
+    """The scheduler's heartbeat if it is alive: its pid runs and it beat within three intervals."""
+    conn = db.connect(settings.db_path)
+    try:
+        row = conn.execute("SELECT pid, beat_at, next_run FROM heartbeat WHERE name = ?", [SCHEDULER]).fetchone()
+    finally:
+        conn.close()
+    if row is None:
+        return None
+    hb = Heartbeat(
+        int(row["pid"]),
+        datetime.fromisoformat(row["beat_at"]),
+        datetime.fromisoformat(row["next_run"]) if row["next_run"] else None,
+    )
+    fresh = (now or utcnow()) - hb.beat_at <= timedelta(seconds=3 * HEARTBEAT_S)
+    return hb if fresh and psutil.pid_exists(hb.pid) else None
+
+
+def request_sync(settings: Settings, requested_by: str, source: str | None = None) -> int:
+    conn = db.connect(settings.db_path)
+    try:
+        with db.tx(conn):
+            cur = conn.execute(
+                "INSERT INTO sync_requests (requested_at, requested_by, source) VALUES (?, ?, ?)",
+                [iso(utcnow()), requested_by, source],
+            )
+    finally:
+        conn.close()
+    assert cur.lastrowid is not None
+    return cur.lastrowid
+
+
+def take_requests(settings: Settings) -> list[dict[str, Any]]:
+    """Claim every pending request at once: several clicks while a run is going become one deferred run."""
+    conn = db.connect(settings.db_path)
+    try:
+        with db.tx(conn):
+            rows = conn.execute("SELECT * FROM sync_requests WHERE taken_at IS NULL ORDER BY id").fetchall()
+            conn.execute("UPDATE sync_requests SET taken_at = ? WHERE taken_at IS NULL", [iso(utcnow())])
+    finally:
+        conn.close()
+    return [dict(r) for r in rows]
+
+
+def pending_requests(settings: Settings) -> int:
+    conn = db.connect(settings.db_path)
+    try:
+        (n,) = conn.execute("SELECT count(*) FROM sync_requests WHERE taken_at IS NULL").fetchone()
+    finally:
+        conn.close()
+    return int(n)
+
+
+def sync_running(settings: Settings) -> bool:
+    return is_locked(settings.lock_path)
+
+
+def running_run(settings: Settings) -> dict[str, Any] | None:
+    """The run in progress with its progress fraction and message, if a sync holds the lock."""
+    if not sync_running(settings):
+        return None
+    conn = db.connect(settings.db_path)
+    try:
+        row = conn.execute("SELECT * FROM runs WHERE status = 'running' ORDER BY id DESC LIMIT 1").fetchone()
+    finally:
+        conn.close()
+    return dict(row) if row else None
+
+
+def sync_now(settings: Settings, requested_by: str = "dashboard") -> str:
+    """Ask the scheduler if it is alive, else run in a background thread here. Returns what happened."""
+    if scheduler(settings) is not None:
+        request_sync(settings, requested_by)
+        return "requested"
+    if sync_running(settings):
+        raise SyncBusy("a sync is already running")
+    from core.sync import run_sync
+
+    def work() -> None:
+        try:
+            run_sync(settings, trigger=requested_by)
+        except SyncBusy:
+            pass  # another process started one in between: its run record says so
+
+    threading.Thread(target=work, daemon=True, name="sync-now").start()
+    return "started"

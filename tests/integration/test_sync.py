@@ -1,0 +1,193 @@
+"""The sync engine end to end: real DuckDB, real SQLite, real files in a temp data folder."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from core import db, snapshots
+from core.errors import SyncBusy
+from core.lock import sync_lock
+from core.runs import RunLog
+from core.settings import Settings
+from core.sync import run_sync
+from tests.conftest import job, static
+
+T0 = datetime(2026, 11, 1, 12, 0, 0)
+
+
+def catalog(settings: Settings) -> dict[str, dict[str, Any]]:
+    snap = snapshots.current(settings.snapshots_dir)
+    assert snap is not None
+    rows = duckdb.sql(f"SELECT * FROM read_parquet('{snap.jobs_path}')").fetchall()
+    cols = [d[0] for d in duckdb.sql(f"DESCRIBE SELECT * FROM read_parquet('{snap.jobs_path}')").fetchall()]
+    by_native = {}
+    for r in rows:
+        d = dict(zip(cols, r, strict=True))
+        by_native[d["native_id"]] = d
+    return by_native
+
+
+def star(settings: Settings, job_id: str) -> None:
+    conn = db.connect(settings.db_path)
+    with db.tx(conn):
+        conn.execute(
+            "INSERT INTO user_jobs (job_id, starred, stage, updated_at) VALUES (?, 1, 'saved', ?)",
+            [job_id, T0.isoformat()],
+        )
+    conn.close()
+
+
+def test_three_runs_produce_every_outcome(settings: Settings) -> None:
+    a = [job(f"a{i}") for i in range(1, 6)]
+    b = [job(f"b{i}", company="Beta GmbH") for i in range(1, 4)]
+    bad = {"native_id": "x1", "title": "  ", "company": "Acme"}
+
+    r1 = run_sync(settings, now=T0, sources=[static("A", [*a, bad]), static("B", b)])
+    assert r1.status == "ok"
+    assert r1.counts["new"] == 8
+    assert r1.rejected == 1 and r1.reject_reasons == {"missing title": 1}
+    cat = catalog(settings)
+    assert len(cat) == 8 and all(r["delisted_at"] is None for r in cat.values())
+    star(settings, cat["a5"]["job_id"])
+
+    # Run 2: a2 changes, a3/a4/a5 vanish, a6 is new, B fails (its jobs must stay listed).
+    a_run2 = [job("a1"), job("a2", title="Senior Data Engineer", description=None), job("a6")]
+    r2 = run_sync(
+        settings, now=T0 + timedelta(days=1), sources=[static("A", a_run2), static("B", [], error="HTTP 500 after 3 attempts")]
+    )
+    assert r2.status == "partial"
+    assert {k: v for k, v in r2.counts.items() if v} == {"new": 1, "updated": 1, "unchanged": 1, "delisted": 3, "untouched": 3}
+    cat = catalog(settings)
+    assert cat["a2"]["title"] == "Senior Data Engineer"
+    assert cat["a2"]["changed_at"] == T0 + timedelta(days=1)
+    assert cat["a1"]["last_seen_at"] == T0 + timedelta(days=1) and cat["a1"]["first_seen_at"] == T0
+    assert all(cat[f"b{i}"]["delisted_at"] is None for i in range(1, 4)), "a failed source never delists"
+    assert cat["a3"]["delisted_at"] == T0 + timedelta(days=1)
+    # a2 arrived without a description: the richer stored one is kept.
+    descs = snapshots.read_descriptions(settings.snapshots_dir, [(cat["a2"]["job_id"], cat["a2"]["desc_file"])])
+    assert descs[cat["a2"]["job_id"]].startswith("Build pipelines for Acme")
+    log = RunLog(settings.db_path)
+    src = {s["source"]: s for s in log.sources_of(r2.run_id)}
+    log.close()
+    assert src["B"]["status"] == "failed" and "HTTP 500" in src["B"]["error"]
+
+    # Run 3, 40 days on: a3 is back, a4 (no user data) is purged, a5 (starred) is kept, B drops b3.
+    later = T0 + timedelta(days=41)
+    r3 = run_sync(
+        settings,
+        now=later,
+        sources=[static("A", [job("a1"), job("a2", title="Senior Data Engineer", description=None), job("a3"), job("a6")]),
+                 static("B", b[:2])],
+    )
+    assert {k: v for k, v in r3.counts.items() if v} == {"unchanged": 5, "relisted": 1, "delisted": 1, "purged": 1}
+    cat = catalog(settings)
+    assert "a4" not in cat
+    assert cat["a5"]["delisted_at"] is not None, "starred job stays, delisted"
+    assert cat["a3"]["delisted_at"] is None and cat["a3"]["first_seen_at"] == T0
+    assert cat["b3"]["delisted_at"] == later
+
+    runs = RunLog(settings.db_path)
+    last = runs.get(r3.run_id)
+    runs.close()
+    assert last is not None and last["status"] == "ok" and last["counts"]["purged"] == 1
+    assert last["snapshot_version"] == r3.version and last["peak_rss_mb"] > 0 and last["jobs_per_s"] > 0
+    assert set(last["phases"]) >= {"fetch", "normalize", "diff", "write", "publish", "total"}
+
+
+def test_duplicates_in_one_batch_collapse_and_unchanged_descriptions_are_not_rewritten(settings: Settings) -> None:
+    rows = [job("a1"), job("a1", title="Data Engineer II"), job("a2")]
+    r1 = run_sync(settings, now=T0, sources=[static("A", rows)])
+    assert r1.counts["new"] == 2 and r1.collapsed == 1
+    assert catalog(settings)["a1"]["title"] == "Data Engineer II", "the last duplicate wins"
+    r2 = run_sync(settings, now=T0 + timedelta(hours=1), sources=[static("A", [job("a1", title="Data Engineer II"), job("a2")])])
+    assert r2.counts["unchanged"] == 2
+    d = settings.snapshots_dir
+    assert not (d / snapshots.desc_name(r2.version or 0)).exists(), "no new descriptions, no new segment"
+    assert {r["desc_file"] for r in catalog(settings).values()} == {snapshots.desc_name(r1.version or 0)}
+
+
+def test_every_source_failing_publishes_nothing(settings: Settings) -> None:
+    run_sync(settings, now=T0, sources=[static("A", [job("a1")])])
+    before = snapshots.current(settings.snapshots_dir)
+    r = run_sync(settings, now=T0 + timedelta(hours=1), sources=[static("A", [], error="timed out")])
+    assert r.status == "failed" and "every source failed" in (r.error or "")
+    assert snapshots.current(settings.snapshots_dir) == before
+    assert catalog(settings)["a1"]["delisted_at"] is None
+
+
+def test_partial_source_upserts_but_delists_nothing(settings: Settings) -> None:
+    run_sync(settings, now=T0, sources=[static("A", [job("a1"), job("a2")])])
+    r = run_sync(settings, now=T0 + timedelta(hours=1), sources=[static("A", [job("a3")], partial="page 2: HTTP 500")])
+    assert r.counts["new"] == 1 and r.counts["untouched"] == 2 and r.counts["delisted"] == 0
+
+
+def test_a_hung_source_times_out_and_fails_alone(settings: Settings) -> None:
+    import time
+
+    from core.sources.base import FetchContext, Fetched
+
+    class Hung:
+        kind = "static"
+
+        def __init__(self) -> None:
+            self.config = static("slow", []).config.__class__("slow", "static", timeout_s=0.3)
+
+        def fetch(self, ctx: FetchContext) -> Fetched:
+            time.sleep(30)
+            raise AssertionError("unreachable")
+
+    r = run_sync(settings, now=T0, sources=[Hung(), static("A", [job("a1")])])
+    assert r.status == "partial" and r.counts["new"] == 1
+    slow = next(s for s in r.sources if s.name == "slow")
+    assert slow.status == "failed" and "timed out after 0.3 s" in (slow.error or "")
+
+
+def test_second_concurrent_sync_is_refused_and_recorded(settings: Settings) -> None:
+    with sync_lock(settings.lock_path, "scheduler"), pytest.raises(SyncBusy, match="already running"):
+        run_sync(settings, now=T0, sources=[static("A", [job("a1")])])
+    conn = sqlite3.connect(settings.db_path)
+    status, error = conn.execute("SELECT status, error FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+    conn.close()
+    assert status == "refused" and "already running" in error and "scheduler" in error
+    assert snapshots.current(settings.snapshots_dir) is None
+
+
+def test_retention_keeps_current_and_previous(settings: Settings) -> None:
+    from dataclasses import replace
+
+    s = replace(settings, keep_snapshots=2)
+    versions = []
+    for i in range(5):
+        r = run_sync(s, now=T0 + timedelta(hours=i), sources=[static("A", [job("a1", title=f"Engineer {i}")])])
+        versions.append(r.version)
+    left = snapshots.versions(s.snapshots_dir)
+    assert left == versions[-2:]
+    names = {p.name for p in s.snapshots_dir.iterdir()}
+    # Only the description segments the kept snapshots refer to remain.
+    assert {n for n in names if n.startswith("desc-")} == {snapshots.desc_name(v or 0) for v in versions[-2:]}
+    assert json.loads((s.snapshots_dir / "CURRENT").read_text())["version"] == versions[-1]
+
+
+def test_sources_dropped_from_config_are_delisted_in_a_full_run(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo catalog goes away once real sources replace it in jobdash.toml."""
+    from core.settings import load_settings
+
+    csv = tmp_path / "jobs.csv"
+    csv.write_text("id,title,company,location,job_url\n1,Analyst,Initech,Austin TX,https://x.example/1\n", encoding="utf-8")
+    cfg = tmp_path / "jobdash.toml"
+    cfg.write_text('[[sources]]\nname = "demo"\nkind = "demo"\njobs = 50\n', encoding="utf-8")
+    monkeypatch.setenv("JOBDASH_CONFIG", str(cfg))
+    first = run_sync(load_settings(), now=T0)
+    assert first.counts["new"] == 50 and first.demo
+    cfg.write_text(f'[[sources]]\nname = "mine"\nkind = "file"\npath = "{csv}"\n', encoding="utf-8")
+    second = run_sync(load_settings(), now=T0 + timedelta(hours=1))
+    assert second.counts["new"] == 1 and second.counts["delisted"] == 50 and not second.demo
