@@ -164,8 +164,8 @@ class JsonClient:
             attempts = retrying.statistics.get("attempt_number", 1)
             if attempts <= 1:
                 raise self.fail(e.reason) from e
-            joiner = " after " if e.reason.startswith("HTTP") else " - "
-            raise self.fail(f"{e.reason}{joiner}{attempts} attempts") from e
+            tally = f" after {attempts} attempts" if e.reason.startswith("HTTP") else f" ({attempts} attempts)"
+            raise self.fail(e.reason + tally) from e
 
     def _wait(self, state: RetryCallState) -> float:
         wait: float = min(self.opts.backoff_s * 2.0 ** (state.attempt_number - 1), MAX_BACKOFF_S)
@@ -257,7 +257,7 @@ def objects(payload: Any, key: str, label: str) -> list[Mapping[str, Any]]:
 
 def object_list(value: Any, what: str, label: str) -> list[Mapping[str, Any]]:
     if not isinstance(value, list):
-        raise shape_error(label, f"{what!r} is not a list")
+        raise shape_error(label, f"expected {what} as a JSON array, got {type(value).__name__}")
     for i, item in enumerate(value):
         if not isinstance(item, dict):
             raise shape_error(label, f"{what}[{i}] is not an object")

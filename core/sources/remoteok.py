@@ -16,7 +16,6 @@ from core.sources.http import (
     number,
     object_list,
     raw_table,
-    shape_error,
     text,
     validate_http_options,
 )
@@ -49,8 +48,6 @@ class RemoteOkSource:
         ctx.progress(0.0, "fetching remoteok")
         with JsonClient(self.http, self.label) as client:
             payload = client.get_json("/api")
-        if not isinstance(payload, list):
-            raise shape_error(self.label, f"expected a JSON array, got {type(payload).__name__}")
         entries = object_list(payload, "jobs", self.label)
         # The legal notice has no job id; it is the first element today, but check rather than count.
         jobs = [e for e in entries if not ("legal" in e and "id" not in e)]
