@@ -6,7 +6,6 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 from core.errors import JobdashError, SyncBusy
@@ -109,8 +108,10 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
 
     if not 1 <= args.jobs <= 1_000_000:
         raise JobdashError(f"--jobs: expected 1..1,000,000, got {args.jobs}")
-    demo = replace(settings, sources=(demo_source(args.jobs),), demo_default=True)
-    result = run_sync(demo, trigger="demo")
+    from core.sources import build
+
+    # Passed as built sources: a demo build never delists the jobs of the sources in jobdash.toml.
+    result = run_sync(settings, trigger="demo", sources=[build(demo_source(args.jobs))])
     return _report(result, args.json)
 
 

@@ -380,7 +380,7 @@ def run_sync(
     settings: Settings,
     *,
     trigger: str = "cli",
-    only: str | None = None,
+    only: str | Sequence[str] | None = None,
     now: datetime | None = None,
     sources: Sequence[Source] | None = None,
     on_progress: Progress | None = None,
@@ -403,7 +403,7 @@ def _run_locked(
     settings: Settings,
     log: RunLog,
     trigger: str,
-    only: str | None,
+    only: str | Sequence[str] | None,
     now: datetime,
     given: Sequence[Source] | None,
     on_progress: Progress | None,
@@ -421,7 +421,10 @@ def _run_locked(
         configs = [s.config for s in given]
         built = {s.config.name: s for s in given}
     else:
-        configs = [settings.source(only)] if only else [c for c in settings.sources if c.enabled]
+        if only is None:
+            configs = [c for c in settings.sources if c.enabled]
+        else:
+            configs = [settings.source(n) for n in ([only] if isinstance(only, str) else only)]
         built = {}
     demo = bool(configs) and all(c.kind == "demo" for c in configs)
     engine: _Engine | None = None
@@ -462,8 +465,8 @@ def _run_locked(
             )
             ok = [o.name for o in outcomes if o.status == "ok"]
             held = [o.name for o in outcomes if o.status != "ok"]
-            if only is None and given is None:
-                # A full run: sources no longer configured (e.g. the demo after real sources were added) are gone.
+            if given is None:
+                # Sources no longer configured (e.g. the demo after real sources were added) are gone.
                 configured = {c.name for c in settings.sources if c.enabled}
                 ok = ok + [s for s in _sources_in_catalog(settings) if s not in configured]
 
