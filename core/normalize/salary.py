@@ -70,7 +70,9 @@ _YEAR = re.compile(r"(?:19|20)\d\d")
 _NOT_SALARY = re.compile(r"\b401\s*\(?k\)?", re.I)  # the US retirement plan, not 401 thousand
 _RANGE_JOINER = re.compile(r"\s*(?:-|–|—|‒|−|~|to|and|bis|à|a|until|through)?\s*", re.I)
 _UP_TO = re.compile(r"\b(?:up\s*to|upto|max(?:imum)?|bis\s+zu|jusqu'à|under|less\s+than|no\s+more\s+than)\W*$", re.I)
-_FROM = re.compile(r"\b(?:from|starting(?:\s+(?:at|from))?|min(?:imum)?|at\s+least|ab|à\s+partir\s+de|over|more\s+than)\W*$", re.I)
+_FROM = re.compile(
+    r"\b(?:from|starting(?:\s+(?:at|from))?|min(?:imum)?|at\s+least|ab|à\s+partir\s+de|over|more\s+than)\W*$", re.I
+)
 _PERIOD = re.compile(
     r"(?P<hour>\b(?:hour|hours|hourly|hr|hrs|stunde|stunden|stündlich|std|heure|hora)\b|/\s*h\b|\bp\.?\s?h\b)"
     r"|(?P<day>\b(?:day|days|daily|diem|tag|tagessatz|täglich|jour|journalier|día)\b|/\s*d\b)"

@@ -58,9 +58,7 @@ def map_distinct(values: Any, fn: Callable[[str], Any], out_type: pa.DataType) -
     return mapped
 
 
-def map_distinct_many(
-    values: Any, fn: Callable[[str], Sequence[Any]], out_types: Sequence[pa.DataType]
-) -> list[Any]:
+def map_distinct_many(values: Any, fn: Callable[[str], Sequence[Any]], out_types: Sequence[pa.DataType]) -> list[Any]:
     """Like ``map_distinct`` for a function returning a tuple: one output array per tuple slot."""
     arr = as_array(values)
     if len(arr) == 0:
