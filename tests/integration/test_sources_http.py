@@ -220,6 +220,19 @@ def test_lever_full_last_page_asks_once_more(http: HTTPServer) -> None:
     assert asked == ["mode=json&skip=0&limit=3", "mode=json&skip=3&limit=3"]
 
 
+def test_lever_pauses_between_pages(http: HTTPServer) -> None:
+    postings, stamps = load("lever_globex_v1.json"), []
+
+    def handler(request: Request) -> Response:
+        stamps.append(time.monotonic())
+        skip, limit = int(request.args["skip"]), int(request.args["limit"])
+        return Response(json.dumps(postings[skip : skip + limit]), content_type="application/json")
+
+    http.expect_request(LEVER_PATH).respond_with_handler(handler)
+    fetch(make_config("lever", http, site="globex", page_size=2, delay_s=0.2))
+    assert len(stamps) == 2 and stamps[1] - stamps[0] >= 0.2
+
+
 def test_lever_failing_second_page_returns_the_first_as_partial(http: HTTPServer) -> None:
     serve_lever(http, load("lever_globex_v1.json"), fail_from_skip=2)
     fetched = fetch(make_config("lever", http, site="globex", page_size=2, retries=2))
@@ -415,6 +428,20 @@ def test_http_429_then_success(
     fetched = fetch(make_config(kind, http, **options))
     assert fetched.table.num_rows == 0 and fetched.partial is None
     assert [resp.status_code for _, resp in http.log] == [429, 503, 200]
+
+
+def test_a_small_retry_after_is_honoured(http: HTTPServer) -> None:
+    stamps: list[float] = []
+
+    def limited_once(request: Request) -> Response:
+        stamps.append(time.monotonic())
+        if len(stamps) == 1:
+            return Response("slow down", status=429, headers={"Retry-After": "1"})
+        return Response('{"jobs": []}', content_type="application/json")
+
+    http.expect_request(GH_PATH).respond_with_handler(limited_once)
+    fetch(make_config("greenhouse", http, board="acme"))  # backoff_s is 0.01: the wait is Retry-After's
+    assert len(stamps) == 2 and stamps[1] - stamps[0] >= 1.0
 
 
 @adapters
