@@ -120,6 +120,13 @@ def _retry_after_s(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
+def _root_cause(e: requests.ConnectionError) -> str:
+    """urllib3's innermost reason ("[Errno 111] Connection refused") instead of requests' pool chatter."""
+    inner = e.args[0] if e.args else e
+    message = str(getattr(inner, "reason", inner))
+    return message.rsplit("connection: ", 1)[-1][:160]
+
+
 def _status_reason(status: int, not_found: str) -> str:
     hints = {401: "unauthorized", 403: "forbidden", 404: not_found, 410: "gone", 429: "rate limited"}
     hint = hints.get(status)
@@ -180,7 +187,7 @@ class JsonClient:
         except requests.Timeout as e:
             raise _Retryable(f"timed out after {self.opts.timeout_s:g} s") from e
         except requests.ConnectionError as e:
-            raise _Retryable(f"connection failed: {type(e).__name__}") from e
+            raise _Retryable(f"connection failed: {_root_cause(e)}") from e
         except requests.RequestException as e:
             raise self.fail(f"request failed: {e}") from e
         with resp:
