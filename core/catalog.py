@@ -1,0 +1,460 @@
+# ruff: noqa: S608  -- table and type names are generated here from core.schema names and a counter.
+"""The dashboard's in-memory catalog: the hot columns of CURRENT in DuckDB plus a mirror of the user data.
+
+One in-memory DuckDB connection per process, one ``cursor()`` per query, so any number of threads can
+query at once. A new snapshot is loaded into a fresh table (low-cardinality text as ENUM, rows ordered by
+``posted_at``) while queries keep using the old one; then the table name the queries use is swapped and
+the old table dropped. Running queries finish on the old table; one that picked up the old name just
+before the drop is retried on the new one.
+
+The user data lives in SQLite (core.userdata) and is mirrored into a small ``user_jobs`` table, reloaded
+whenever its revision counter moves, so an edit from the CLI or another process shows on the next query.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from itertools import count
+from pathlib import Path
+from typing import Any, TypeVar
+
+import duckdb
+import pyarrow as pa
+
+from core import query, schema, snapshots
+from core.errors import ConfigError, JobdashError, NotFound, QueryError
+from core.query import DEFAULT_SORT, JobFilter, Sort
+from core.settings import Settings
+from core.snapshots import Snapshot
+from core.userdata import USER_SCHEMA, UserData
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_USER_ARROW = {f.name: f.type for f in USER_SCHEMA}
+PAGE_SCHEMA = schema.arrow_schema(query.OUTPUT_COLUMNS)
+for _name in query.USER_OUTPUT:
+    PAGE_SCHEMA = PAGE_SCHEMA.append(pa.field(_name, _USER_ARROW[_name]))
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: pa.Table  # hot columns + user columns (+ dup_count when duplicates are collapsed)
+    total: int  # exact count of the filtered set
+    has_next: bool
+    has_prev: bool
+    first_key: tuple[Any, ...] | None  # keyset cursors: (sort value, job_id) of the first and last row
+    last_key: tuple[Any, ...] | None
+    elapsed_ms: float
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    snapshot: Snapshot
+    table: str
+    types: tuple[str, ...]
+    load_ms: float
+
+
+def _arrow(cur: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> pa.Table:
+    """Run a read query straight into Arrow (a relation avoids the DB-API result's extra copy)."""
+    rel = cur.sql(sql, params=params)
+    if rel is None:  # only for a statement without a result set
+        raise QueryError("catalog query returned no result set")
+    return rel.to_arrow_table()
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: _json_value(v) for k, v in row.items()}
+
+
+class Catalog:
+    """Query the current snapshot; see the module docstring for how loads, swaps and user data work."""
+
+    def __init__(self, settings: Settings, memory_limit: str = "1GB") -> None:
+        self.settings = settings
+        try:
+            self._con = duckdb.connect(":memory:", config={"memory_limit": memory_limit, "threads": 2})
+        except duckdb.Error as e:
+            raise ConfigError(f"memory_limit: {e}") from e
+        self._load_lock = threading.Lock()  # one loader at a time; queries never wait for it
+        self._user_lock = threading.Lock()
+        self._state: _Loaded | None = None
+        self._seen_stat: tuple[int, int] | None = None  # pointer stat of the loaded snapshot
+        self._failed_stat: tuple[int, int] | None = None  # pointer stat of the last failed load
+        self._serial = count(1)
+        self.load_error: str | None = None
+        self._users = UserData(settings.db_path)
+        self._user_rev: int | None = None
+        self._index: Any = None
+        self._reload_users()
+        self.refresh()
+
+    # --- snapshot -------------------------------------------------------------------------------------
+
+    @property
+    def snapshot(self) -> Snapshot | None:
+        st = self._state
+        return st.snapshot if st else None
+
+    @property
+    def version(self) -> int | None:
+        st = self._state
+        return st.snapshot.version if st else None
+
+    @property
+    def last_load_ms(self) -> float | None:
+        st = self._state
+        return st.load_ms if st else None
+
+    def refresh(self, *, wait: bool = True) -> bool:
+        """Load and swap in a newly published snapshot; True if swapped. A cheap stat when nothing changed.
+
+        With ``wait=False`` (the query path) a load already running in another thread is not waited for,
+        and a snapshot that failed to load is not retried until CURRENT changes again."""
+        stat = snapshots.pointer_stat(self.settings.snapshots_dir)
+        if stat is None or stat == self._seen_stat or (not wait and stat == self._failed_stat):
+            return False
+        if not self._load_lock.acquire(blocking=wait):
+            return False
+        old = None
+        try:
+            if stat == self._seen_stat:
+                return False
+            snap = snapshots.current(self.settings.snapshots_dir)
+            if snap is None:
+                return False
+            loaded = self._load(snap)
+            old, self._state = self._state, loaded  # the swap: queries read self._state once per run
+            self._seen_stat, self._failed_stat, self.load_error = stat, None, None
+        except JobdashError as e:
+            self._failed_stat, self.load_error = stat, str(e)
+            if wait:
+                raise
+            log.warning("snapshot not loaded: %s", e)
+            return False
+        finally:
+            self._load_lock.release()
+        if old is not None:
+            self._drop(old)
+        return True
+
+    def _load(self, snap: Snapshot) -> _Loaded:
+        t0 = time.perf_counter()
+        n = next(self._serial)
+        table = f"jobs_{n}"
+        types = tuple(f"enum_{c}_{n}" for c in query.ENUM_COLUMNS)
+        path = str(snap.jobs_path)
+        cur = self._con.cursor()
+        try:
+            for col, typ in zip(query.ENUM_COLUMNS, types, strict=True):
+                q = schema.quote(col)
+                cur.execute(
+                    f"CREATE TYPE {typ} AS ENUM (SELECT DISTINCT CAST({q} AS VARCHAR) FROM read_parquet(?)"
+                    f" WHERE {q} IS NOT NULL ORDER BY 1)",
+                    [path],
+                )
+            enum_of = dict(zip(query.ENUM_COLUMNS, types, strict=True))
+            cols = ", ".join(
+                f"CAST({schema.quote(c)} AS {enum_of[c]}) AS {schema.quote(c)}" if c in enum_of else schema.quote(c)
+                for c in schema.HOT_COLUMNS
+            )
+            cur.execute(
+                f"CREATE TABLE {table} AS SELECT {cols}, {schema.DESC_FILE} FROM read_parquet(?)"
+                " ORDER BY posted_at NULLS LAST, job_id",
+                [path],
+            )
+        except duckdb.Error as e:
+            self._drop(_Loaded(snap, table, types, 0.0))
+            raise QueryError(f"could not load snapshot {snap.jobs_path.name}: {e}") from e
+        finally:
+            cur.close()
+        ms = (time.perf_counter() - t0) * 1000
+        log.info("loaded snapshot %s (%d rows) in %.0f ms", snap.version, snap.rows, ms)
+        return _Loaded(snap, table, types, ms)
+
+    def _drop(self, old: _Loaded) -> None:
+        cur = self._con.cursor()
+        try:
+            cur.execute(f"DROP TABLE IF EXISTS {old.table}")
+            for typ in old.types:
+                cur.execute(f"DROP TYPE IF EXISTS {typ}")
+        except duckdb.Error as e:  # a leftover costs memory, not correctness
+            log.warning("could not drop %s: %s", old.table, e)
+        finally:
+            cur.close()
+
+    def close(self) -> None:
+        self._con.close()
+
+    # --- user data mirror -----------------------------------------------------------------------------
+
+    def _reload_users(self) -> None:
+        with self._user_lock:
+            rev = self._users.revision()  # read before the rows: a write in between only causes a reload
+            rows = self._users.table()
+            cur = self._con.cursor()
+            try:
+                cur.register("user_rows", rows)
+                cur.execute(
+                    f"CREATE OR REPLACE TABLE {query.MIRROR} AS"
+                    " SELECT *, coalesce(list_position(?, stage), 1) - 1 AS stage_rank FROM user_rows",
+                    [list(schema.STAGES)],
+                )
+            finally:
+                cur.close()
+            self._user_rev = rev
+
+    def _sync_users(self) -> None:
+        if self._users.revision() != self._user_rev:
+            self._reload_users()
+
+    def set_user(self, job_id: str, **fields: Any) -> None:
+        """Write through UserData (validation, stage history, revision) and update the mirror now."""
+        self._require_jobs([job_id])
+        self._users.set(job_id, **fields)
+        self._reload_users()
+
+    def set_user_bulk(self, job_ids: Sequence[str], **fields: Any) -> int:
+        if isinstance(job_ids, str):
+            raise QueryError("set_user_bulk takes a list of job ids, not one string")
+        self._require_jobs(list(job_ids))
+        written = self._users.set_bulk(job_ids, **fields)
+        self._reload_users()
+        return written
+
+    def _require_jobs(self, job_ids: list[str]) -> None:
+        """NotFound for ids that are not in the loaded catalog (typos in the CLI fail loudly)."""
+        if self._state is None or not job_ids:
+            return
+        for j in job_ids:
+            if not isinstance(j, str):
+                raise QueryError(f"job_id: expected text, got {type(j).__name__}")
+
+        def known(cur: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+            rows = cur.execute(
+                f"SELECT job_id FROM {table} WHERE job_id IN (SELECT unnest(?::VARCHAR[]))", [job_ids]
+            ).fetchall()
+            return {r[0] for r in rows}
+
+        found = self._run(known, refresh=False) or set()
+        missing = [j for j in job_ids if j not in found]
+        if missing:
+            raise NotFound(
+                f"no job {missing[0]!r} in the catalog"
+                + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+            )
+
+    # --- running queries ------------------------------------------------------------------------------
+
+    def _description_matches(self, flt: JobFilter) -> pa.Table | None:
+        if not flt.desc.strip():
+            return None
+        if self._index is None:
+            try:
+                from core.search import DescriptionIndex
+            except ImportError as e:
+                raise QueryError("description search is not available (core.search is missing)") from e
+            self._index = DescriptionIndex(self.settings.search_path)
+        hits = self._index.match(flt.desc)
+        return pa.table(
+            {"job_id": [h[0] for h in hits], "score": [float(h[1]) for h in hits]},
+            schema=pa.schema([("job_id", pa.string()), ("score", pa.float64())]),
+        )
+
+    def _run(
+        self,
+        work: Callable[[duckdb.DuckDBPyConnection, str], T],
+        matches: pa.Table | None = None,
+        *,
+        refresh: bool = True,
+    ) -> T | None:
+        """Run ``work(cursor, table)`` on a fresh cursor against the current table; None without a snapshot."""
+        if refresh:
+            self.refresh(wait=False)
+            self._sync_users()
+        for _attempt in range(3):
+            st = self._state
+            if st is None:
+                return None
+            cur = self._con.cursor()
+            try:
+                if matches is not None:
+                    cur.register(query.DESC_MATCH, matches)
+                return work(cur, st.table)
+            except duckdb.CatalogException as e:
+                if self._state is st:
+                    raise QueryError(f"catalog query failed: {e}") from e
+                # swapped between reading the table name and running: run again on the new table
+            except duckdb.Error as e:
+                raise QueryError(f"catalog query failed: {e}") from e
+            finally:
+                cur.close()
+        raise QueryError("catalog query failed: the snapshot kept changing; try again")
+
+    # --- queries --------------------------------------------------------------------------------------
+
+    def page(
+        self,
+        flt: JobFilter,
+        sort: Sort = DEFAULT_SORT,
+        cursor: tuple[Any, ...] | None = None,
+        direction: str = "next",
+        limit: int = 100,
+    ) -> Page:
+        """One page of the filtered set in sort order, with the exact total and keyset cursors."""
+        t0 = time.perf_counter()
+        query.build_page(flt, sort, cursor, direction, limit)  # validates before anything runs
+        matches = self._description_matches(flt)
+
+        def work(cur: duckdb.DuckDBPyConnection, table: str) -> tuple[pa.Table, int]:
+            sql, params = query.build_page(flt, sort, cursor, direction, limit, table=table)
+            rows = _arrow(cur, sql, params)
+            csql, cparams = query.build_count(flt, table=table)
+            (total,) = cur.execute(csql, cparams).fetchone() or (0,)
+            return rows, int(total)
+
+        result = self._run(work, matches)
+        if result is None:
+            return Page(PAGE_SCHEMA.empty_table(), 0, False, False, None, None, (time.perf_counter() - t0) * 1000)
+        rows, total = result
+        more = rows.num_rows > limit
+        if direction == "next":
+            rows = rows.slice(0, limit)
+            has_next, has_prev = more, cursor is not None
+        else:
+            rows = rows.slice(rows.num_rows - min(limit, rows.num_rows))
+            has_next, has_prev = cursor is not None, more
+        first_key = last_key = None
+        if rows.num_rows:
+            keys, ids = rows.column(query.SORT_KEY), rows.column("job_id")
+            first_key = (keys[0].as_py(), ids[0].as_py())
+            last_key = (keys[-1].as_py(), ids[-1].as_py())
+        rows = rows.drop_columns([query.SORT_KEY])
+        return Page(rows, total, has_next, has_prev, first_key, last_key, (time.perf_counter() - t0) * 1000)
+
+    def count(self, flt: JobFilter) -> int:
+        query.validate(flt)
+        matches = self._description_matches(flt)
+
+        def work(cur: duckdb.DuckDBPyConnection, table: str) -> int:
+            (n,) = cur.execute(*query.build_count(flt, table=table)).fetchone() or (0,)
+            return int(n)
+
+        return self._run(work, matches) or 0
+
+    def facet(self, flt: JobFilter, name: str, top: int = 20) -> list[tuple[str, int]]:
+        """Most frequent values of ``name`` in the filtered set (blanks left out), ties by value."""
+        query.build_facet(flt, name, top)
+        matches = self._description_matches(flt)
+
+        def work(cur: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, int]]:
+            rows = cur.execute(*query.build_facet(flt, name, top, table=table)).fetchall()
+            return [(str(v), int(n)) for v, n in rows]
+
+        return self._run(work, matches) or []
+
+    def timeseries(self, flt: JobFilter, by: str = "first_seen_at", bucket: str = "day") -> list[tuple[date, int]]:
+        query.build_timeseries(flt, by, bucket)
+        matches = self._description_matches(flt)
+
+        def work(cur: duckdb.DuckDBPyConnection, table: str) -> list[tuple[date, int]]:
+            rows = cur.execute(*query.build_timeseries(flt, by, bucket, table=table)).fetchall()
+            return [(d, int(n)) for d, n in rows]
+
+        return self._run(work, matches) or []
+
+    def salary_distribution(self, flt: JobFilter, bins: int = 30) -> list[dict[str, Any]]:
+        """Per currency histogram of annualized midpoints: {currency, bin, bin_start, bin_end, count}."""
+        query.build_salary_distribution(flt, bins)
+        matches = self._description_matches(flt)
+
+        def work(cur: duckdb.DuckDBPyConnection, table: str) -> list[dict[str, Any]]:
+            res = cur.execute(*query.build_salary_distribution(flt, bins, table=table))
+            names = [d[0] for d in res.description or []]
+            return [dict(zip(names, r, strict=True)) for r in res.fetchall()]
+
+        return self._run(work, matches) or []
+
+    def rows(self, flt: JobFilter, sort: Sort = DEFAULT_SORT, limit: int | None = None) -> list[dict[str, Any]]:
+        """Plain JSON-ready dicts (dates and times as ISO text): catalog columns + user fields."""
+        query.build_page(flt, sort, None, "next", limit, with_key=False)
+        matches = self._description_matches(flt)
+
+        def work(cur: duckdb.DuckDBPyConnection, table: str) -> list[dict[str, Any]]:
+            sql, params = query.build_page(flt, sort, None, "next", limit, table=table, with_key=False)
+            return [_plain(r) for r in _arrow(cur, sql, params).to_pylist()]
+
+        return self._run(work, matches) or []
+
+    def iter_pages(self, flt: JobFilter, sort: Sort = DEFAULT_SORT, limit: int = 1000) -> Iterator[Page]:
+        """Every page of the filtered set, by keyset."""
+        cursor = None
+        while True:
+            page = self.page(flt, sort, cursor, "next", limit)
+            yield page
+            if not page.has_next:
+                return
+            cursor = page.last_key
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        """All columns, the description, the user data and the other postings of its duplicate group."""
+
+        def work(cur: duckdb.DuckDBPyConnection, table: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+            rows = _arrow(cur, *query.build_job(job_id, table=table)).to_pylist()
+            dups = _arrow(cur, *query.build_duplicates(job_id, table=table)).to_pylist()
+            return (rows[0] if rows else None), dups
+
+        query.build_job(job_id)
+        result = self._run(work)
+        if result is None or result[0] is None:
+            raise NotFound(f"no job {job_id!r} in the catalog")
+        row, dups = result
+        assert row is not None
+        desc_file = row.pop(schema.DESC_FILE)
+        texts = snapshots.read_descriptions(self.settings.snapshots_dir, [(job_id, desc_file)] if desc_file else [])
+        out = _plain(row)
+        out["description"] = texts.get(job_id, "")
+        out["duplicates"] = dups
+        return out
+
+    def export_csv(self, flt: JobFilter, sort: Sort, path: Path) -> int:
+        """Write the filtered set (catalog + user columns, with a header) to ``path``; returns the row count.
+
+        Written to a temp name next to ``path`` and moved into place, so a reader never sees half a file."""
+        query.build_page(flt, sort, None, "next", None, with_key=False)
+        path = Path(path)
+        if not path.parent.is_dir():
+            raise QueryError(f"export: folder {path.parent} does not exist")
+        if path.is_dir():
+            raise QueryError(f"export: {path} is a folder")
+        matches = self._description_matches(flt)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+
+        def work(cur: duckdb.DuckDBPyConnection, table: str) -> int:
+            sql, params = query.build_page(flt, sort, None, "next", None, table=table, with_key=False)
+            res = cur.execute(f"COPY ({sql}) TO ? (HEADER)", [*params, str(tmp)]).fetchone()
+            return int(res[0]) if res else 0
+
+        try:
+            written = self._run(work, matches)
+            if written is None:  # no snapshot yet: an empty file with the header
+                header = ",".join([*query.OUTPUT_COLUMNS, *query.USER_OUTPUT])
+                tmp.write_text(header + "\n", encoding="utf-8")
+                written = 0
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return written
