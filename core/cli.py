@@ -63,10 +63,10 @@ def _delegate(command: str, rest: list[str]) -> int:
         if command == "jobs":
             from core import cli_jobs
 
-            return cli_jobs.run(rest, settings)
+            return int(cli_jobs.run(rest, settings))
         from core import bench
 
-        return bench.run(rest, settings)
+        return int(bench.run(rest, settings))
     except JobdashError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -138,17 +138,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     data_dir = Path(env.get("JOBDASH_DATA_DIR") or ROOT / "data").expanduser().resolve()
     explicit = env.get("JOBDASH_CONFIG")
-    config_path = Path(explicit).expanduser() if explicit else ROOT / "jobdash.toml"
-    if explicit and not config_path.is_file():
-        raise ConfigError(f"JOBDASH_CONFIG: no such file {config_path}")
+    candidate = Path(explicit).expanduser() if explicit else ROOT / "jobdash.toml"
+    if explicit and not candidate.is_file():
+        raise ConfigError(f"JOBDASH_CONFIG: no such file {candidate}")
+    config_path = candidate if candidate.is_file() else None
     doc: dict[str, Any] = {}
-    if config_path.is_file():
+    if config_path is not None:
         try:
             doc = tomllib.loads(config_path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
             raise ConfigError(f"{config_path}: {e}") from e
-    else:
-        config_path = None
 
     known = {"sources", "schedule", "retention", "sync", "alerts", "data_dir"}
     for key in doc:

@@ -79,13 +79,13 @@ class PeakRss:
 
     def __init__(self, interval: float = 0.05) -> None:
         self._proc = psutil.Process()
-        self.peak = self._proc.memory_info().rss
+        self.peak: int = int(self._proc.memory_info().rss)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(interval,), daemon=True)
 
     def _run(self, interval: float) -> None:
         while not self._stop.wait(interval):
-            self.peak = max(self.peak, self._proc.memory_info().rss)
+            self.peak = max(self.peak, int(self._proc.memory_info().rss))
 
     def __enter__(self) -> PeakRss:
         self._thread.start()
@@ -94,7 +94,7 @@ class PeakRss:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-        self.peak = max(self.peak, self._proc.memory_info().rss)
+        self.peak = max(self.peak, int(self._proc.memory_info().rss))
 
     @property
     def mb(self) -> float:
@@ -208,7 +208,7 @@ class _Engine:
         )
         self.con.unregister("batch_in")
         (n,) = self.con.execute("SELECT count(*) FROM inc").fetchone() or (0,)
-        return batch.num_rows - int(n)
+        return int(batch.num_rows) - int(n)
 
     def load_previous(self, snap: snapshots.Snapshot | None) -> None:
         if snap is None:
@@ -222,12 +222,9 @@ class _Engine:
     ) -> dict[str, int]:
         """Compute the merged catalog with one outcome per job. ``ok_sources`` succeeded (their missing jobs
         are delisted); ``held_sources`` failed or were partial (their missing jobs are untouched)."""
-        self.con.execute("CREATE TABLE ok_src (name VARCHAR)")
-        self.con.executemany("INSERT INTO ok_src VALUES (?)", [[s] for s in ok_sources])
-        self.con.execute("CREATE TABLE held_src (name VARCHAR)")
-        self.con.executemany("INSERT INTO held_src VALUES (?)", [[s] for s in held_sources])
-        self.con.register("protected_in", pa.table({"job_id": pa.array(list(protected), pa.string())}))
-        self.con.execute("CREATE TABLE protected AS SELECT DISTINCT job_id FROM protected_in")
+        for name, values in (("ok_src", ok_sources), ("held_src", held_sources), ("protected", protected)):
+            self.con.register(f"{name}_in", pa.table({"v": pa.array(list(values), pa.string())}))
+            self.con.execute(f"CREATE TABLE {name} AS SELECT DISTINCT v AS name FROM {name}_in")
         cutoff = self.now - timedelta(days=self.settings.purge_after_days)
 
         pick = []
@@ -254,7 +251,7 @@ class _Engine:
                         WHEN p.delisted_at IS NULL AND p.source IN (SELECT name FROM ok_src) THEN 'delisted'
                         WHEN p.delisted_at IS NULL AND p.source IN (SELECT name FROM held_src) THEN 'untouched'
                         WHEN p.delisted_at IS NOT NULL AND p.delisted_at < ?
-                             AND p.job_id NOT IN (SELECT job_id FROM protected) THEN 'purged'
+                             AND p.job_id NOT IN (SELECT name FROM protected) THEN 'purged'
                         ELSE 'carried'
                     END AS outcome
                 FROM inc i FULL OUTER JOIN prev p ON i.job_id = p.job_id
@@ -325,9 +322,9 @@ class _Engine:
         return int(n)
 
     def search_updates(self) -> tuple[pa.Table, list[str]]:
-        upserts = self.con.execute(
+        upserts = self.con.sql(
             "SELECT job_id, title, company, new_description AS description FROM merged WHERE new_description IS NOT NULL"
-        ).fetch_arrow_table()
+        ).to_arrow_table()
         purged = [r[0] for r in self.con.execute("SELECT job_id FROM merged WHERE outcome = 'purged'").fetchall()]
         return upserts, purged
 
