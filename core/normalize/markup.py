@@ -68,8 +68,6 @@ class _TextLayout(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in _PARAGRAPH_TAGS:
             self.parts.append("\n\n")
-        elif tag in _LINE_TAGS and tag != "br":
-            self.parts.append("\n")
         if tag == "pre" and self.in_pre:
             self.in_pre -= 1
 
