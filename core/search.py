@@ -1,0 +1,463 @@
+"""Full-text search over descriptions: SQLite FTS5 in data/search.sqlite.
+
+``docs`` holds the text once; ``docs_fts`` is an external-content FTS5 index over it, kept in step by
+triggers, so an upsert or delete of a ``docs`` row is one statement and the index cannot drift.
+``docs`` has an ``INTEGER PRIMARY KEY`` because FTS5 points at rowids, and an implicit rowid may be
+renumbered by VACUUM; ``job_id`` is UNIQUE beside it.
+
+User input never reaches MATCH as written: ``to_fts`` parses it (phrases, prefix*, AND/OR/NOT, -word,
+parentheses, title:/company:/description: filters) and re-emits every term as a quoted FTS5 string.
+Input it cannot make sense of becomes a literal search of its words. WAL lets the sync write while the
+dashboard reads.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS docs (
+    id          INTEGER PRIMARY KEY,
+    job_id      TEXT NOT NULL UNIQUE,
+    title       TEXT NOT NULL DEFAULT '',
+    company     TEXT NOT NULL DEFAULT '',
+    description TEXT NOT NULL DEFAULT ''
+);
+-- covering (id -> job_id) lookups for match(): far fewer pages than the wide docs rows
+CREATE INDEX IF NOT EXISTS docs_id_job ON docs(id, job_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(
+    title, company, description,
+    content='docs', content_rowid='id',
+    tokenize='unicode61 remove_diacritics 2',
+    prefix='2 3'
+);
+CREATE TRIGGER IF NOT EXISTS docs_ai AFTER INSERT ON docs BEGIN
+    INSERT INTO docs_fts(rowid, title, company, description)
+    VALUES (new.id, new.title, new.company, new.description);
+END;
+CREATE TRIGGER IF NOT EXISTS docs_ad AFTER DELETE ON docs BEGIN
+    INSERT INTO docs_fts(docs_fts, rowid, title, company, description)
+    VALUES ('delete', old.id, old.title, old.company, old.description);
+END;
+CREATE TRIGGER IF NOT EXISTS docs_au AFTER UPDATE ON docs BEGIN
+    INSERT INTO docs_fts(docs_fts, rowid, title, company, description)
+    VALUES ('delete', old.id, old.title, old.company, old.description);
+    INSERT INTO docs_fts(rowid, title, company, description)
+    VALUES (new.id, new.title, new.company, new.description);
+END;
+"""
+
+# bm25 column weights: a word in the title says more about a job than the same word in its description.
+WEIGHTS = (5.0, 3.0, 1.0)
+COLUMNS = ("title", "company", "description")
+COLUMN_ALIASES = {"title": "title", "company": "company", "description": "description", "desc": "description"}
+MAX_QUERY_CHARS = 2000  # longer input is cut: nobody types more, and each term costs a b-tree lookup
+MAX_TERMS = 32
+BATCH_ROWS = 5000
+_OPERATORS = ("AND", "OR", "NOT")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_TOKEN_CHAR = re.compile(r"[^\W_]")  # what unicode61 keeps: letters and digits; everything else separates
+
+
+# --- query parsing ---------------------------------------------------------------------------------
+
+
+class _Syntax(Exception):
+    """Input the grammar cannot read; ``to_fts`` falls back to a literal search."""
+
+
+@dataclass(frozen=True)
+class _Lex:
+    kind: str  # "term" | "phrase" | "op" | "neg" | "lpar" | "rpar" | "col"
+    text: str = ""
+    prefix: bool = False
+
+
+@dataclass(frozen=True)
+class _Term:
+    text: str
+    prefix: bool
+    column: str | None
+
+
+@dataclass(frozen=True)
+class _And:
+    items: tuple[_Node, ...]
+
+
+@dataclass(frozen=True)
+class _Or:
+    items: tuple[_Node, ...]
+
+
+@dataclass(frozen=True)
+class _Not:
+    item: _Node
+
+
+_Node = _Term | _And | _Or | _Not
+
+
+def _as_text(query: object) -> str:
+    """A typed caller always passes text; an untyped one (None from a form) gets no exception either."""
+    return query if isinstance(query, str) else "" if query is None else str(query)
+
+
+def _clean(query: str) -> str:
+    """Cut to size, blank out control characters and lone surrogates (SQLite would refuse them)."""
+    text = query[:MAX_QUERY_CHARS].encode("utf-8", errors="replace").decode("utf-8")
+    return _CONTROL.sub(" ", text)
+
+
+def _has_token(text: str) -> bool:
+    return _TOKEN_CHAR.search(text) is not None
+
+
+def _lex(query: str) -> Iterator[_Lex]:
+    text = _clean(query)
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch.isspace():
+            i += 1
+        elif ch == '"':
+            end = text.find('"', i + 1)
+            end = n if end < 0 else end  # an unclosed quote runs to the end: still a phrase
+            phrase = text[i + 1 : end]
+            i = end + 1
+            prefix = i < n and text[i] == "*"
+            while i < n and text[i] == "*":
+                i += 1
+            yield _Lex("phrase", phrase, prefix)
+        elif ch == "-" and i + 1 < n and text[i + 1] in '"(':
+            yield _Lex("neg")  # -"a phrase" or -(a group)
+            i += 1
+        elif ch in "()":
+            yield _Lex("lpar" if ch == "(" else "rpar")
+            i += 1
+        else:
+            j = i
+            while j < n and not text[j].isspace() and text[j] not in '"()':
+                j += 1
+            yield from _lex_word(text[i:j])
+            i = j
+
+
+def _lex_word(word: str) -> Iterator[_Lex]:
+    if word in _OPERATORS:
+        yield _Lex("op", word)
+        return
+    if word[0] in "-+" and len(word) > 1:
+        if word[0] == "-":
+            yield _Lex("neg")
+        word = word[1:]
+    head, sep, rest = word.partition(":")
+    if sep and head.lower() in COLUMN_ALIASES:
+        yield _Lex("col", COLUMN_ALIASES[head.lower()])
+        word = rest
+        if not word:
+            return
+    prefix = word.endswith("*")
+    word = word.rstrip("*")
+    yield _Lex("term", word, prefix)
+
+
+class _Parser:
+    """or := and ("OR" and)* ; and := unary (["AND"] unary | "NOT" unary)* ; unary := "-" atom | atom
+    atom := "(" or ")" | [column ":"] (term | phrase). Terms without letters or digits are dropped."""
+
+    def __init__(self, tokens: list[_Lex]) -> None:
+        self.toks = tokens
+        self.pos = 0
+        self.depth = 0
+
+    def peek(self) -> _Lex | None:
+        return self.toks[self.pos] if self.pos < len(self.toks) else None
+
+    def take(self) -> _Lex:
+        tok = self.toks[self.pos]
+        self.pos += 1
+        return tok
+
+    def parse(self) -> _Node | None:
+        node = self.or_()
+        if self.peek() is not None:
+            raise _Syntax("unexpected ')'")
+        return node
+
+    def or_(self) -> _Node | None:
+        items = [self.and_()]
+        while (tok := self.peek()) is not None and tok.kind == "op" and tok.text == "OR":
+            self.take()
+            items.append(self.and_())
+        if len(items) > 1 and any(i is None for i in items):
+            raise _Syntax("OR needs a term on both sides")
+        kept = [i for i in items if i is not None]
+        return None if not kept else kept[0] if len(kept) == 1 else _Or(tuple(kept))
+
+    def and_(self) -> _Node | None:
+        items: list[_Node | None] = []
+        while (tok := self.peek()) is not None:
+            if tok.kind == "rpar" or (tok.kind == "op" and tok.text == "OR"):
+                break
+            if tok.kind == "op" and tok.text == "NOT" and not items and self._followed_by_operand():
+                self.take()  # a leading NOT reads as "without"
+                operand = self.unary()
+                items.append(None if operand is None else _Not(operand))
+            elif tok.kind == "op":
+                self.take()
+                if not items or self._at_end_of_group():
+                    raise _Syntax(f"{tok.text} needs a term on both sides")
+                operand = self.unary()
+                if operand is None:
+                    raise _Syntax(f"{tok.text} needs a term after it")
+                items.append(_Not(operand) if tok.text == "NOT" else operand)
+            else:
+                items.append(self.unary())
+        kept = [i for i in items if i is not None]
+        return None if not kept else kept[0] if len(kept) == 1 else _And(tuple(kept))
+
+    def _followed_by_operand(self) -> bool:
+        nxt = self.toks[self.pos + 1] if self.pos + 1 < len(self.toks) else None
+        return nxt is not None and nxt.kind in ("term", "phrase", "lpar", "col")
+
+    def _at_end_of_group(self) -> bool:
+        tok = self.peek()
+        return tok is None or tok.kind == "rpar" or tok.kind == "op"
+
+    def unary(self) -> _Node | None:
+        tok = self.peek()
+        if tok is not None and tok.kind == "neg":
+            self.take()
+            node = self.atom()
+            return None if node is None else _Not(node)
+        return self.atom()
+
+    def atom(self) -> _Node | None:
+        tok = self.take()
+        column = None
+        if tok.kind == "col":
+            column = tok.text
+            nxt = self.peek()
+            if nxt is None or nxt.kind not in ("term", "phrase"):
+                return None  # "title:" with nothing after it: ignore the filter
+            tok = self.take()
+        if tok.kind == "lpar":
+            self.depth += 1
+            node = self.or_()
+            if (end := self.peek()) is not None and end.kind == "rpar":
+                self.take()
+            # an unclosed "(" closes at the end of the input
+            self.depth -= 1
+            return node
+        if tok.kind in ("term", "phrase"):
+            return _Term(tok.text, tok.prefix, column) if _has_token(tok.text) else None
+        if tok.kind == "rpar":
+            raise _Syntax("unbalanced ')'")
+        raise _Syntax(f"unexpected {tok.text or tok.kind}")
+
+
+_SIMPLE = re.compile(r'^(?:\w+ : )?"(?:[^"]|"")*"\*?$')
+
+
+def _paren(expr: str) -> str:
+    """Parenthesize a compound expression; a single quoted term needs none."""
+    return expr if _SIMPLE.match(expr) else f"({expr})"
+
+
+def _quote(term: _Term) -> str:
+    text = '"' + term.text.replace('"', '""') + '"' + ("*" if term.prefix else "")
+    return f"{term.column} : {text}" if term.column else text
+
+
+def _emit(node: _Node) -> tuple[str | None, list[str]]:
+    """(positive expression or None, negated expressions). FTS5 NOT is binary, so negations are
+    collected and subtracted from the positive part of the nearest AND; a branch with nothing
+    positive cannot be expressed inside an OR and is dropped there."""
+    if isinstance(node, _Term):
+        return _quote(node), []
+    if isinstance(node, _Not):
+        inner = _full(node.item)
+        return None, [inner] if inner else []
+    if isinstance(node, _And):
+        pos: list[str] = []
+        neg: list[str] = []
+        for item in node.items:
+            p, n = _emit(item)
+            if p:
+                pos.append(p)
+            neg.extend(n)
+        return (" AND ".join(_paren(p) for p in pos) if pos else None), neg
+    branches = [b for b in (_full(i) for i in node.items) if b]
+    return (" OR ".join(_paren(b) for b in branches) if branches else None), []
+
+
+def _full(node: _Node) -> str | None:
+    pos, neg = _emit(node)
+    if pos is None:
+        return None
+    return _subtract(pos, neg)
+
+
+def _subtract(pos: str, neg: list[str]) -> str:
+    return f"{_paren(pos)} NOT {_paren(' OR '.join(_paren(n) for n in neg))}" if neg else pos
+
+
+def _literal(query: str) -> str:
+    """Every word of the input as a quoted phrase, all required: the fallback that cannot fail."""
+    words = [w for w in re.split(r'[\s"()]+', _clean(query)) if _has_token(w)]
+    return " AND ".join('"' + w.replace('"', '""') + '"' for w in words[:MAX_TERMS])
+
+
+def _compile(query: str) -> tuple[str, str]:
+    """(expression to MATCH, expression to exclude when nothing positive was asked for)."""
+    query = _as_text(query)
+    try:
+        tokens = list(_lex(query))
+        if sum(t.kind in ("term", "phrase") for t in tokens) > MAX_TERMS:
+            raise _Syntax("too many terms")
+        node = _Parser(tokens).parse()
+    except _Syntax:
+        return _literal(query), ""
+    if node is None:
+        return "", ""
+    pos, neg = _emit(node)
+    if pos is None:
+        return "", " OR ".join(_paren(n) for n in neg)
+    return _subtract(pos, neg), ""
+
+
+def to_fts(query: str) -> str:
+    """User text → a safe FTS5 expression ("" when it holds no searchable word)."""
+    return _compile(query)[0]
+
+
+# --- the index -------------------------------------------------------------------------------------
+
+
+def _text_column(rows: pa.Table, name: str) -> list[str]:
+    if name not in rows.column_names:
+        return [""] * rows.num_rows
+    return ["" if v is None else str(v) for v in rows.column(name).to_pylist()]
+
+
+class DescriptionIndex:
+    """SQLite FTS5 index of job titles, companies and descriptions, keyed by job_id."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._conn()
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            conn.executescript(SCHEMA)
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def to_fts(self, query: str) -> str:
+        return to_fts(query)
+
+    def count(self) -> int:
+        return int(self._conn().execute("SELECT count(*) FROM docs").fetchone()[0])
+
+    def ids(self) -> set[str]:
+        return {r[0] for r in self._conn().execute("SELECT job_id FROM docs")}
+
+    def update(self, rows: pa.Table, deletes: Sequence[str] = ()) -> int:
+        """Upsert ``rows`` (job_id, title, company, description) and delete ``deletes``, in one
+        transaction. An unchanged row is not rewritten. Returns rows written plus rows deleted."""
+        if "job_id" not in rows.column_names:
+            raise ValueError("rows need a job_id column")
+        written = 0
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for batch in rows.to_batches(max_chunksize=BATCH_ROWS):
+                part = pa.Table.from_batches([batch], schema=rows.schema)
+                ids = part.column("job_id").to_pylist()
+                cols = [_text_column(part, c) for c in COLUMNS]
+                params = [(j, *vals) for j, *vals in zip(ids, *cols, strict=True) if j]
+                cur = conn.executemany(
+                    """
+                    INSERT INTO docs (job_id, title, company, description) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(job_id) DO UPDATE SET
+                        title = excluded.title, company = excluded.company, description = excluded.description
+                    WHERE docs.title IS NOT excluded.title OR docs.company IS NOT excluded.company
+                       OR docs.description IS NOT excluded.description
+                    """,
+                    params,
+                )
+                written += max(cur.rowcount, 0)  # rows of docs only: changes made by triggers are not counted
+            for start in range(0, len(deletes), BATCH_ROWS):
+                chunk = list(deletes[start : start + BATCH_ROWS])
+                marks = ",".join("?" * len(chunk))
+                written += conn.execute(f"DELETE FROM docs WHERE job_id IN ({marks})", chunk).rowcount  # noqa: S608
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return written
+
+    def optimize(self) -> None:
+        """Merge the index b-trees into one (after a big load; queries get faster)."""
+        conn = self._conn()
+        conn.execute("INSERT INTO docs_fts(docs_fts) VALUES ('optimize')")
+
+    def match(self, query: str, limit: int | None = None) -> list[tuple[str, float]]:
+        """(job_id, bm25 score) best first; lower scores are better matches. Never raises on input."""
+        expr, exclude = _compile(query)
+        if expr:
+            rows = self._run_match(expr, limit)
+            if rows is None:  # a construct FTS5 still refused: search the words literally
+                rows = self._run_match(_literal(_as_text(query)), limit) or []
+            return rows
+        if exclude:  # only negations ("-java"): every document without those words
+            sql = (
+                "SELECT job_id, 0.0 FROM docs WHERE id NOT IN "
+                "(SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?) ORDER BY job_id LIMIT ?"
+            )
+            try:
+                return [(r[0], float(r[1])) for r in self._conn().execute(sql, [exclude, _limit(limit)])]
+            except sqlite3.OperationalError:
+                return []
+        return []
+
+    def _run_match(self, expr: str, limit: int | None) -> list[tuple[str, float]] | None:
+        if not expr:
+            return []
+        # rank inside FTS5 first, then map only the surviving rowids to job ids through the covering index
+        sql = (
+            "SELECT d.job_id, f.score FROM ("
+            " SELECT rowid AS id, bm25(docs_fts, ?, ?, ?) AS score FROM docs_fts"
+            " WHERE docs_fts MATCH ? ORDER BY score, rowid LIMIT ?"
+            ") AS f JOIN docs AS d INDEXED BY docs_id_job ON d.id = f.id ORDER BY f.score, f.id"
+        )
+        try:
+            cur = self._conn().execute(sql, [*WEIGHTS, expr, _limit(limit)])
+            return [(r[0], float(r[1])) for r in cur]
+        except sqlite3.OperationalError:
+            return None
+
+
+def _limit(limit: int | None) -> int:
+    return -1 if limit is None else max(0, int(limit))
