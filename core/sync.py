@@ -207,7 +207,7 @@ class _Engine:
             """
         )
         self.con.unregister("batch_in")
-        (n,) = self.con.execute("SELECT count(*) FROM inc").fetchone() or (0,)
+        n = _scalar(self.con, "SELECT count(*) FROM inc")
         return int(batch.num_rows) - int(n)
 
     def load_previous(self, snap: snapshots.Snapshot | None) -> None:
@@ -298,7 +298,7 @@ class _Engine:
         )
 
     def write_descriptions(self, path: Path) -> int:
-        (n,) = self.con.execute("SELECT count(*) FROM merged WHERE new_description IS NOT NULL").fetchone() or (0,)
+        n = _scalar(self.con, "SELECT count(*) FROM merged WHERE new_description IS NOT NULL")
         if n:
             _copy_parquet(
                 self.con,
@@ -318,7 +318,7 @@ class _Engine:
             " WHERE m.outcome <> 'purged' ORDER BY m.posted_at NULLS LAST, m.job_id",
             path,
         )
-        (n,) = self.con.execute("SELECT count(*) FROM merged WHERE outcome <> 'purged'").fetchone() or (0,)
+        n = _scalar(self.con, "SELECT count(*) FROM merged WHERE outcome <> 'purged'")
         return int(n)
 
     def search_updates(self) -> tuple[pa.Table, list[str]]:
@@ -327,6 +327,12 @@ class _Engine:
         ).to_arrow_table()
         purged = [r[0] for r in self.con.execute("SELECT job_id FROM merged WHERE outcome = 'purged'").fetchall()]
         return upserts, purged
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    # fetchall, not fetchone: DuckDB 2 refuses new work on a connection with an unfinished result.
+    rows = con.execute(sql).fetchall()
+    return int(rows[0][0]) if rows else 0
 
 
 def _memory_limit(value: str) -> str:

@@ -42,7 +42,8 @@ class StaticSource:
     def fetch(self, ctx: FetchContext) -> Fetched:
         if self.error:
             raise SourceError(self.error)
-        return Fetched(pa.Table.from_pylist(self.rows) if self.rows else pa.table({"title": pa.array([], pa.string())}), self.partial)
+        keys = list(dict.fromkeys(k for row in self.rows for k in row)) or ["title"]
+        return Fetched(pa.table({k: [row.get(k) for row in self.rows] for k in keys}), self.partial)
 
 
 def static(name: str, rows: list[dict[str, Any]], **kw: Any) -> StaticSource:

@@ -30,7 +30,7 @@ def _wait(pred, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
 @pytest.mark.slow
 def test_scheduler_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = tmp_path / "jobdash.toml"
-    cfg.write_text('[[sources]]\nname = "demo"\nkind = "demo"\njobs = 300\n', encoding="utf-8")
+    cfg.write_text('[[sources]]\nname = "demo"\nkind = "demo"\njobs = 300\nchurn = false\n', encoding="utf-8")
     monkeypatch.setenv("JOBDASH_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("JOBDASH_CONFIG", str(cfg))
     settings = load_settings()

@@ -184,7 +184,7 @@ def test_sources_dropped_from_config_are_delisted_in_a_full_run(
     csv = tmp_path / "jobs.csv"
     csv.write_text("id,title,company,location,job_url\n1,Analyst,Initech,Austin TX,https://x.example/1\n", encoding="utf-8")
     cfg = tmp_path / "jobdash.toml"
-    cfg.write_text('[[sources]]\nname = "demo"\nkind = "demo"\njobs = 50\n', encoding="utf-8")
+    cfg.write_text('[[sources]]\nname = "demo"\nkind = "demo"\njobs = 50\nchurn = false\n', encoding="utf-8")
     monkeypatch.setenv("JOBDASH_CONFIG", str(cfg))
     first = run_sync(load_settings(), now=T0)
     assert first.counts["new"] == 50 and first.demo
