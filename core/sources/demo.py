@@ -51,7 +51,7 @@ N_COMPANIES = 5000
 BODIES_PER_FAMILY = 256
 OPENERS = 5
 HTML_SHARE = 0.06
-_CHUNK = 1 << 17  # descriptions are built in chunks to bound peak memory
+_CHUNK = 1 << 17  # rows are generated in chunks (on two threads) to bound peak memory
 
 _POOL = pa.system_memory_pool()  # see _join
 U64 = np.uint64
@@ -366,8 +366,27 @@ def _salary_text(h: _Hasher, n: int, rows: _ARRAY, lo: _ARRAY, hi: _ARRAY, cur: 
     return _scatter(n, parts)
 
 
-def _rows(seed: int, ids: _ARRAY, revision: _ARRAY, posted_s: _ARRAY, html_share: float = HTML_SHARE) -> pa.Table:
-    """The raw postings for ``ids`` at the given revisions; ``posted_s`` is epoch seconds."""
+def _rows(seed: int, ids: _ARRAY, revision: _ARRAY, posted_s: _ARRAY) -> pa.Table:
+    """The raw postings for ``ids`` at the given revisions; ``posted_s`` is epoch seconds.
+
+    Each row depends only on its own id, revision and date, so chunks are independent: they are
+    built on two threads (numpy and pyarrow release the GIL) and only one chunk's temporaries live
+    at a time per thread.
+    """
+    _vocab()  # build the shared vocabularies once, before the threads need them
+    starts = range(0, len(ids), _CHUNK)
+
+    def chunk(start: int) -> pa.Table:
+        sl = slice(start, start + _CHUNK)
+        return _chunk_rows(seed, ids[sl], revision[sl], posted_s[sl])
+
+    if len(starts) <= 1:
+        return _chunk_rows(seed, ids, revision, posted_s)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return pa.concat_tables(pool.map(chunk, starts))
+
+
+def _chunk_rows(seed: int, ids: _ARRAY, revision: _ARRAY, posted_s: _ARRAY, html_share: float = HTML_SHARE) -> pa.Table:
     v = _vocab()
     n = len(ids)
     h = _Hasher(seed, ids)
@@ -497,11 +516,11 @@ def _descriptions(
     company: _ARRAY,
     location: pa.Array,
     html_share: float,
-) -> pa.ChunkedArray:
+) -> pa.Array:
     """Company intro + role opener + a pooled body + a per-posting closing; some as simple HTML.
 
     The HTML markup is baked into the html variants of the intro, body and closing vocabularies,
-    so one join of seven pieces builds each chunk; chunks run on two threads (pyarrow releases the GIL).
+    so a single join builds the column.
     """
     v = _vocab()
     n_closing = len(W.REVISION_SENTENCES)
@@ -511,22 +530,16 @@ def _descriptions(
     opener = title_idx * OPENERS + h.index("opener", OPENERS)
     closing = html * n_closing + (revision + h.index("closing", n_closing)) % n_closing
 
-    def chunk(start: int) -> pa.Array:
-        sl = slice(start, start + _CHUNK)
-        return _join(
-            _take(v.company_intro, intro[sl]),
-            _take(v.openers, opener[sl]),
-            _take(v.bodies, body[sl]),
-            location.slice(start, _CHUNK),
-            ". Job reference: ",
-            native_id.slice(start, _CHUNK),
-            ". ",
-            _take(v.closings, closing[sl]),
-        )
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        chunks = list(pool.map(chunk, range(0, len(family), _CHUNK)))
-    return pa.chunked_array(chunks, pa.string())
+    return _join(
+        _take(v.company_intro, intro),
+        _take(v.openers, opener),
+        _take(v.bodies, body),
+        location,
+        ". Job reference: ",
+        native_id,
+        ". ",
+        _take(v.closings, closing),
+    )
 
 
 # ---------------------------------------------------------------- populations
