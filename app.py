@@ -1,0 +1,28 @@
+"""jobdash dashboard: navigation, logging and the shared sidebar — nothing else (pages live in pages/)."""
+
+import time
+from pathlib import Path
+
+import streamlit as st
+
+from core import metrics
+from ui import sidebar
+
+st.set_page_config(page_title="jobdash", layout="wide")
+
+HERE = Path(__file__).parent
+pages = [
+    st.Page(HERE / "pages" / "jobs.py", title="Jobs", default=True),
+    st.Page(HERE / "pages" / "analytics.py", title="Analytics"),
+    st.Page(HERE / "pages" / "sync.py", title="Sync"),
+]
+if (HERE / "pages" / "performance.py").exists():  # the Performance page ships separately
+    pages.append(st.Page(HERE / "pages" / "performance.py", title="Performance"))
+
+page = st.navigation(pages)
+started = time.perf_counter()
+try:
+    sidebar.render()
+    page.run()
+finally:
+    metrics.record_script(page.title, (time.perf_counter() - started) * 1000)

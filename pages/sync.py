@@ -1,0 +1,14 @@
+"""Sync: is the scheduler alive, sync now with live progress, run history, per-source health."""
+
+import streamlit as st
+
+from ui import sync_view
+
+st.title("Sync", anchor=False)
+sync_view.scheduler_status()
+sync_view.sync_button()
+sync_view.progress()
+st.subheader("Runs", anchor=False)
+sync_view.history()
+st.subheader("Sources", anchor=False)
+sync_view.source_health()

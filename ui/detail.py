@@ -1,0 +1,180 @@
+"""The detail panel of the selected job (edits persist at once), bulk actions and CSV export.
+
+Posting content is shown as plain text only (st.text / st.caption / escaped markdown): it comes from job
+boards and is never rendered as HTML.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from core import schema
+from core.errors import JobdashError
+from ui import cache, keys, state
+from ui.cache import View
+
+log = logging.getLogger(__name__)
+_DETAIL_JOB = "d_job"  # session state: the job whose values the edit widgets hold
+_MARKDOWN_SPECIALS = "\\`*_{}[]()#+-.!|<>~$"
+
+
+def escape_md(text: str) -> str:
+    """Untrusted text for st.markdown: every markdown/HTML special character escaped."""
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIALS else ch for ch in str(text))
+
+
+def _is_http(url: Any) -> bool:
+    return isinstance(url, str) and url.lower().startswith(("http://", "https://"))
+
+
+def _salary(job: dict[str, Any]) -> str:
+    lo, hi, cur = job.get("salary_annual_min"), job.get("salary_annual_max"), job.get("salary_currency") or ""
+    if lo is None and hi is None:
+        return job.get("salary_text") or "not stated"
+    rng = f"{lo:,.0f}" if hi is None or lo == hi else (f"{hi:,.0f}" if lo is None else f"{lo:,.0f} – {hi:,.0f}")
+    text = f"{rng} {cur} per year"
+    if job.get("salary_text"):
+        text += f" (posted as: {job['salary_text']})"
+    return text
+
+
+def _save(field: str, widget_key: str) -> None:
+    job_id = st.session_state.get(_DETAIL_JOB)
+    if not job_id:
+        return
+    value = st.session_state.get(widget_key)
+    if field == "follow_up_on" and value is None:
+        value = ""  # cleared
+    try:
+        cache.catalog().set_user(job_id, **{field: value})
+    except JobdashError as e:
+        st.session_state[_DETAIL_JOB + "_msg"] = str(e)
+
+
+def _load_widgets(job: dict[str, Any]) -> None:
+    """Put the job's user data into the edit widgets when another job is selected."""
+    ss = st.session_state
+    ss[_DETAIL_JOB] = job["job_id"]
+    ss[keys.D_STARRED] = bool(job.get("starred"))
+    ss[keys.D_STAGE] = job.get("stage") or "inbox"
+    ss[keys.D_NOTES] = job.get("notes") or ""
+    follow = job.get("follow_up_on")
+    ss[keys.D_FOLLOW_UP] = date.fromisoformat(follow[:10]) if isinstance(follow, str) and follow else follow
+    ss[keys.D_HIDDEN] = bool(job.get("hidden"))
+
+
+def panel(selected: list[str], version: tuple[int | None, int]) -> None:
+    """The first selected job: facts, description (plain text), duplicates and its editable user data."""
+    if not selected:
+        st.caption("Select a row to see the posting, star it, move it through stages and keep notes.")
+        return
+    job_id = selected[0]
+    try:
+        job = cache.job(job_id, version)
+    except JobdashError as e:
+        st.info(f"The selected job is not in the current catalog: {e}")
+        return
+    if st.session_state.get(_DETAIL_JOB) != job_id:
+        _load_widgets(job)
+    st.subheader(job.get("title") or "(untitled)", anchor=False)
+    st.caption(escape_md(" · ".join(str(x) for x in (job.get("company"), job.get("location"), job.get("source")) if x)))
+    left, right = st.columns([3, 2])
+    with right:
+        st.checkbox("★ Starred", key=keys.D_STARRED, on_change=_save, args=("starred", keys.D_STARRED))
+        st.selectbox("Stage", list(schema.STAGES), key=keys.D_STAGE, on_change=_save, args=("stage", keys.D_STAGE))
+        st.date_input("Follow up on", key=keys.D_FOLLOW_UP, on_change=_save, args=("follow_up_on", keys.D_FOLLOW_UP))
+        st.text_area("Notes", key=keys.D_NOTES, height=120, on_change=_save, args=("notes", keys.D_NOTES))
+        st.checkbox("Hidden", key=keys.D_HIDDEN, on_change=_save, args=("hidden", keys.D_HIDDEN))
+        msg = st.session_state.pop(_DETAIL_JOB + "_msg", None)
+        if msg:
+            st.error(msg)
+        if job.get("applied_at"):
+            st.caption(f"Applied {str(job['applied_at'])[:16]}")
+    with left:
+        url = job.get("url") or job.get("apply_url")
+        if _is_http(url):
+            st.link_button("Open posting ↗", url)
+        st.markdown(f"**Salary:** {escape_md(_salary(job))}")
+        facts = [
+            ("Posted", job.get("posted_at")),
+            ("First seen", job.get("first_seen_at")),
+            ("Last seen", job.get("last_seen_at")),
+            ("Changed", job.get("changed_at")),
+            ("Delisted", job.get("delisted_at")),
+        ]
+        st.markdown(" · ".join(f"**{k}:** {escape_md(str(v)[:16])}" for k, v in facts if v))
+        kind = [job.get(k) for k in ("workplace_type", "employment_type", "seniority", "department") if job.get(k)]
+        if kind:
+            st.markdown(escape_md(" · ".join(str(k) for k in kind)))
+        dups = [d for d in job.get("duplicates") or [] if d.get("job_id") != job_id]
+        if dups:
+            st.markdown("**Also posted on:**")
+            for d in dups:
+                link = f" ([link]({d['url']}))" if _is_http(d.get("url")) and ")" not in d["url"] else ""
+                st.markdown(f"- {escape_md(d.get('source') or '?')}{link}")
+        with st.container(height=320):
+            st.text(job.get("description") or "(no description)")
+
+
+def bulk(selected: list[str]) -> None:
+    """Star, unstar, set a stage on or hide every selected row at once."""
+    if not selected:
+        return
+    st.markdown(f"**{len(selected)} selected**")
+    a, b, c, d, e = st.columns([1, 1, 2, 1, 1])
+
+    def apply(**fields: Any) -> None:
+        try:
+            n = cache.catalog().set_user_bulk(list(selected), **fields)
+            st.session_state[keys.BULK_STAGE + "_msg"] = f"updated {n} jobs"
+        except JobdashError as err:
+            st.session_state[keys.BULK_STAGE + "_msg"] = str(err)
+        st.session_state.pop(_DETAIL_JOB, None)  # reload the detail widgets from the new values
+
+    a.button("★ Star", key=keys.BULK_STAR, on_click=apply, kwargs={"starred": True})
+    b.button("☆ Unstar", key=keys.BULK_UNSTAR, on_click=apply, kwargs={"starred": False})
+    c.selectbox("Stage for selected", list(schema.STAGES), key=keys.BULK_STAGE, label_visibility="collapsed")
+    d.button(
+        "Set stage",
+        key=keys.BULK_STAGE_APPLY,
+        on_click=lambda: apply(stage=st.session_state.get(keys.BULK_STAGE)),
+    )
+    e.button("Hide", key=keys.BULK_HIDE, on_click=apply, kwargs={"hidden": True})
+    msg = st.session_state.pop(keys.BULK_STAGE + "_msg", None)
+    if msg:
+        st.caption(msg)
+
+
+def export(v: View) -> None:
+    """CSV of the whole filtered set (not just the page), written by DuckDB to a temp file."""
+    ss = st.session_state
+    signature = f"{state.filter_key(v.flt)}|{state.sort_key(v.sort)}"
+    if st.button("Prepare CSV export", key=keys.EXPORT_PREPARE):
+        old = ss.get(keys.EXPORT_FILE)
+        if old:
+            Path(old["path"]).unlink(missing_ok=True)
+        fd, name = tempfile.mkstemp(prefix="jobdash-export-", suffix=".csv")
+        os.close(fd)
+        try:
+            rows = cache.catalog().export_csv(v.flt, v.sort, Path(name))
+        except JobdashError as e:
+            Path(name).unlink(missing_ok=True)
+            st.error(str(e))
+            return
+        ss[keys.EXPORT_FILE] = {"path": name, "rows": rows, "signature": signature}
+    done = ss.get(keys.EXPORT_FILE)
+    if done and done["signature"] == signature and Path(done["path"]).exists():
+        st.download_button(
+            f"Download CSV ({done['rows']:,} rows)",
+            data=Path(done["path"]).read_bytes(),
+            file_name="jobs.csv",
+            mime="text/csv",
+            key=keys.EXPORT_DOWNLOAD,
+        )

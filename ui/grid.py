@@ -1,0 +1,341 @@
+"""The single AgGrid call site: a window of ~100 rows from DuckDB, with sort and header filters round-tripped.
+
+The grid never holds the catalog. It gets one keyset page; when the user sorts or filters in a header, the
+grid returns only its sort model, filter model and selected ids (a custom return, never the rows), and the
+next run maps them to ``Sort`` / ``ColumnFilter`` and asks DuckDB for the matching page. Client-side sorting
+is neutralised (a comparator that keeps the server's order) so the rows appear exactly as DuckDB sorted them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import streamlit as st
+from st_aggrid import AgGrid, DataReturnMode, JsCode
+
+from core.catalog import Page
+from core.query import ColumnFilter, JobFilter, Sort
+from ui import keys, state
+from ui.cache import View
+
+log = logging.getLogger(__name__)
+PAGE_SIZE = 100
+GRID_HEIGHT = 520
+TIME_FORMAT = "%Y-%m-%d %H:%M"
+
+
+@dataclass(frozen=True)
+class GridColumn:
+    field: str  # a page column
+    header: str
+    kind: str  # text | number | time | bool | link
+    width: int = 140
+    sortable: bool = True
+    filterable: bool = True
+    hide: bool = False
+
+
+COLUMNS: tuple[GridColumn, ...] = (
+    GridColumn("starred", "★", "bool", width=64, filterable=False),
+    GridColumn("title", "Title", "text", width=260),
+    GridColumn("company", "Company", "text", width=180),
+    GridColumn("location", "Location", "text", width=180),
+    GridColumn("workplace_type", "Workplace", "text", width=120),
+    GridColumn("seniority", "Seniority", "text", width=110),
+    GridColumn("employment_type", "Type", "text", width=110),
+    GridColumn("salary_annual_min", "Salary from", "number", width=120),
+    GridColumn("salary_annual_max", "Salary to", "number", width=120),
+    GridColumn("salary_currency", "Cur.", "text", width=80),
+    GridColumn("posted_at", "Posted", "time", width=150),
+    GridColumn("first_seen_at", "First seen", "time", width=150),
+    GridColumn("source", "Source", "text", width=110),
+    GridColumn("stage", "Stage", "text", width=120),
+    GridColumn("url", "Posting", "link", width=90, sortable=False, filterable=False),
+    GridColumn("job_id", "Job id", "text", hide=True),
+)
+BY_FIELD = {c.field: c for c in COLUMNS}
+
+# AG Grid filter option → ColumnFilter op. One condition per column (filters are ANDed across columns).
+TEXT_OPTIONS = {"contains": "contains", "equals": "equals", "notEqual": "not_equal", "startsWith": "starts_with",
+                "blank": "blank", "notBlank": "not_blank"}  # fmt: skip
+NUMBER_OPTIONS = {"equals": "equals", "notEqual": "not_equal", "lessThan": "lt", "lessThanOrEqual": "lte",
+                  "greaterThan": "gt", "greaterThanOrEqual": "gte", "inRange": "in_range", "blank": "blank",
+                  "notBlank": "not_blank"}  # fmt: skip
+DATE_OPTIONS = {"equals": "equals", "notEqual": "not_equal", "lessThan": "lt", "greaterThan": "gt",
+                "inRange": "in_range", "blank": "blank", "notBlank": "not_blank"}  # fmt: skip
+
+# The grid's answer to Streamlit: the models and the selected ids, never rows.
+RETURN_MODEL = JsCode("""
+function(params) {
+  const api = params.eventData.api;
+  const sort = api.getColumnState()
+    .filter(c => c.sort)
+    .sort((a, b) => (a.sortIndex || 0) - (b.sortIndex || 0))
+    .map(c => ({colId: c.colId, sort: c.sort}));
+  return {
+    event: params.streamlitRerunEventTriggerName,
+    sort: sort,
+    filter: api.getFilterModel() || {},
+    selected: api.getSelectedRows().map(r => r.job_id),
+  };
+}
+""")
+KEEP_SERVER_ORDER = JsCode("function(a, b) { return 0; }")
+ROW_ID = JsCode("function(params) { return params.data.job_id; }")
+# Compare the 'YYYY-MM-DD hh:mm' text of a cell with the filter's date (day precision, like DuckDB's filter).
+DATE_COMPARATOR = JsCode("""
+function(filterDate, cellValue) {
+  if (!cellValue) { return -1; }
+  const d = new Date(cellValue.slice(0, 10) + 'T00:00:00');
+  const f = new Date(filterDate.getFullYear(), filterDate.getMonth(), filterDate.getDate());
+  return d < f ? -1 : (d > f ? 1 : 0);
+}
+""")
+# Only http(s) links become anchors: a posting's URL is untrusted input.
+LINK_RENDERER = JsCode("""
+class LinkRenderer {
+  init(params) {
+    const v = params.value || '';
+    if (/^https?:\\/\\//i.test(v)) {
+      this.eGui = document.createElement('a');
+      this.eGui.href = v;
+      this.eGui.target = '_blank';
+      this.eGui.rel = 'noopener noreferrer';
+      this.eGui.textContent = 'open ↗';
+    } else {
+      this.eGui = document.createElement('span');
+    }
+  }
+  getGui() { return this.eGui; }
+}
+""")
+STAR_FORMATTER = JsCode("function(p) { return p.value ? '★' : ''; }")
+NUMBER_FORMATTER = JsCode("function(p) { return p.value == null ? '' : Math.round(p.value).toLocaleString('en-US'); }")
+
+
+# --- the grid's model ↔ core query objects -------------------------------------------------------------
+
+
+def sort_from_model(model: list[dict[str, Any]] | None) -> Sort:
+    """The grid's sort model (first sorted column wins) as a Sort; the default order when nothing is sorted."""
+    for item in model or []:
+        col = BY_FIELD.get(str(item.get("colId")))
+        if col and col.sortable and item.get("sort") in ("asc", "desc"):
+            return Sort(col.field, desc=item["sort"] == "desc")
+    return Sort()
+
+
+def _condition(field: str, kind: str, cond: dict[str, Any]) -> ColumnFilter | None:
+    ftype = cond.get("type")
+    if kind == "text":
+        op = TEXT_OPTIONS.get(str(ftype))
+        value = cond.get("filter")
+        if op is None or (op not in ("blank", "not_blank") and (value is None or str(value) == "")):
+            return None
+        return ColumnFilter(field, op, None if op in ("blank", "not_blank") else str(value))
+    if kind == "number":
+        op = NUMBER_OPTIONS.get(str(ftype))
+        if op is None:
+            return None
+        if op in ("blank", "not_blank"):
+            return ColumnFilter(field, op)
+        value, value_to = cond.get("filter"), cond.get("filterTo")
+        if value is None or (op == "in_range" and value_to is None):
+            return None
+        return ColumnFilter(field, op, float(value), float(value_to) if op == "in_range" else None)
+    if kind == "time":
+        op = DATE_OPTIONS.get(str(ftype))
+        if op is None:
+            return None
+        if op in ("blank", "not_blank"):
+            return ColumnFilter(field, op)
+        value, value_to = cond.get("dateFrom"), cond.get("dateTo")
+        if not value or (op == "in_range" and not value_to):
+            return None
+        return ColumnFilter(field, op, str(value)[:10], str(value_to)[:10] if op == "in_range" else None)
+    return None
+
+
+def filters_from_model(model: dict[str, Any] | None) -> tuple[ColumnFilter, ...]:
+    """The grid's filter model as ColumnFilters. Incomplete conditions (a half-typed range) are skipped;
+    a combined model (two conditions) keeps only an AND of both."""
+    out: list[ColumnFilter] = []
+    for field, spec in sorted((model or {}).items()):
+        col = BY_FIELD.get(field)
+        if col is None or not col.filterable or not isinstance(spec, dict):
+            continue
+        conds = spec.get("conditions") if "conditions" in spec else [spec]
+        if spec.get("operator") == "OR" and len(conds or []) > 1:
+            conds = conds[:1]  # the grid is configured for one condition; never widen silently into AND
+        for cond in conds or []:
+            cf = _condition(field, col.kind, cond)
+            if cf is not None:
+                out.append(cf)
+    return tuple(out)
+
+
+# --- state: which window to show -----------------------------------------------------------------------
+
+
+def _absorb_grid_value() -> None:
+    """Copy what the grid last returned into the keys the query reads (the grid's value is the truth)."""
+    value = st.session_state.get(keys.GRID)
+    raw = getattr(value, "raw_data", value)
+    if isinstance(raw, dict) and "sort" in raw:
+        st.session_state[keys.GRID_MODEL] = {"sort": raw.get("sort") or [], "filter": raw.get("filter") or {}}
+        st.session_state[keys.GRID_SELECTED] = [str(j) for j in raw.get("selected") or []]
+
+
+def model() -> dict[str, Any]:
+    _absorb_grid_value()
+    return st.session_state.get(keys.GRID_MODEL) or {"sort": [], "filter": {}}
+
+
+def selected() -> list[str]:
+    return list(st.session_state.get(keys.GRID_SELECTED) or [])
+
+
+def view(flt: JobFilter) -> View:
+    """The window to query: sidebar filter + header filters, the header sort, and the keyset position."""
+    m = model()
+    sort = sort_from_model(m.get("sort"))
+    full = replace(flt, column_filters=flt.column_filters + filters_from_model(m.get("filter")))
+    signature = f"{state.filter_key(full)}|{state.sort_key(sort)}"
+    pos = st.session_state.get(keys.PAGE_CURSOR)
+    if not pos or pos.get("signature") != signature:
+        pos = {"signature": signature, "cursor": None, "direction": "next", "page_no": 1}
+        st.session_state[keys.PAGE_CURSOR] = pos
+    return View(full, sort, pos["cursor"], pos["direction"], pos["page_no"], PAGE_SIZE)
+
+
+def _move(step: str) -> None:
+    pos = st.session_state.get(keys.PAGE_CURSOR)
+    edges = st.session_state.get(keys.PAGE_CURSOR + "_edges")
+    if not pos or not edges:
+        return
+    if step == "first":
+        pos.update(cursor=None, direction="next", page_no=1)
+    elif step == "next" and edges["last"] is not None:
+        pos.update(cursor=edges["last"], direction="next", page_no=pos["page_no"] + 1)
+    elif step == "prev" and edges["first"] is not None:
+        if pos["page_no"] <= 2:
+            pos.update(cursor=None, direction="next", page_no=1)
+        else:
+            pos.update(cursor=edges["first"], direction="prev", page_no=pos["page_no"] - 1)
+    st.session_state[keys.PAGE_CURSOR] = pos
+
+
+# --- rendering ----------------------------------------------------------------------------------------
+
+
+def frame(rows: pa.Table) -> pd.DataFrame:
+    """The page as the grid shows it: display columns only, timestamps as text (formatted in Arrow)."""
+    cols = []
+    names = []
+    for c in COLUMNS:
+        if c.field not in rows.column_names:
+            continue
+        col = rows.column(c.field)
+        if c.kind == "time":
+            col = pc.strftime(col, format=TIME_FORMAT) if rows.num_rows else col.cast(pa.string())
+        elif pa.types.is_dictionary(col.type):
+            col = col.cast(pa.string())
+        cols.append(col)
+        names.append(c.field)
+    return pa.Table.from_arrays(cols, names=names).to_pandas()
+
+
+def _column_def(c: GridColumn) -> dict[str, Any]:
+    d: dict[str, Any] = {
+        "field": c.field,
+        "headerName": c.header,
+        "width": c.width,
+        "sortable": c.sortable,
+        "hide": c.hide,
+        "comparator": KEEP_SERVER_ORDER,
+    }
+    if not c.filterable:
+        d["filter"] = False
+    elif c.kind == "text":
+        d["filter"] = "agTextColumnFilter"
+        d["filterParams"] = {"filterOptions": list(TEXT_OPTIONS), "maxNumConditions": 1, "debounceMs": 300}
+    elif c.kind == "number":
+        d["filter"] = "agNumberColumnFilter"
+        d["filterParams"] = {"filterOptions": list(NUMBER_OPTIONS), "maxNumConditions": 1, "debounceMs": 300}
+        d["valueFormatter"] = NUMBER_FORMATTER
+    elif c.kind == "time":
+        d["filter"] = "agDateColumnFilter"
+        d["filterParams"] = {"filterOptions": list(DATE_OPTIONS), "maxNumConditions": 1, "comparator": DATE_COMPARATOR}
+    if c.kind == "bool":
+        d["valueFormatter"] = STAR_FORMATTER
+        d["cellStyle"] = {"color": "#d4a017", "fontSize": "16px"}
+    if c.kind == "link":
+        d["cellRenderer"] = LINK_RENDERER
+    return d
+
+
+def grid_options(m: dict[str, Any], selected_ids: list[str]) -> dict[str, Any]:
+    sort_model = [{"colId": s["colId"], "sort": s["sort"]} for s in m.get("sort") or [] if s.get("colId") in BY_FIELD]
+    initial: dict[str, Any] = {}
+    if sort_model:
+        initial["sort"] = {"sortModel": sort_model}
+    if m.get("filter"):
+        initial["filter"] = {"filterModel": m["filter"]}
+    if selected_ids:
+        initial["rowSelection"] = selected_ids
+    opts: dict[str, Any] = {
+        "columnDefs": [_column_def(c) for c in COLUMNS],
+        "defaultColDef": {
+            "resizable": True,
+            "floatingFilter": True,
+            "suppressHeaderMenuButton": True,
+            "cellDataType": False,  # no inference: dates stay text for our comparator, booleans use our formatter
+        },
+        "rowSelection": {"mode": "multiRow", "checkboxes": True, "headerCheckbox": True, "enableClickSelection": True},
+        "getRowId": ROW_ID,
+        "suppressMultiSort": True,
+        "animateRows": False,
+        "rowHeight": 32,
+        "overlayNoRowsTemplate": "No jobs match these filters",
+    }
+    if initial:
+        opts["initialState"] = initial
+    return opts
+
+
+def show(page: Page, v: View) -> list[str]:
+    """Render the window, the count and the pager; return the selected job ids."""
+    first = (v.page_no - 1) * v.limit + 1 if page.rows.num_rows else 0
+    last = first + page.rows.num_rows - 1 if page.rows.num_rows else 0
+    st.markdown(
+        f"**{page.total:,}** jobs match · showing {first:,}–{max(last, 0):,} (page {v.page_no})"
+        f" · query {page.elapsed_ms:,.0f} ms"
+    )
+    st.session_state[keys.PAGE_CURSOR + "_edges"] = {"first": page.first_key, "last": page.last_key}
+    m = model()
+    chosen = selected()
+    AgGrid(
+        frame(page.rows),
+        gridOptions=grid_options(m, chosen),
+        height=GRID_HEIGHT,
+        data_return_mode=DataReturnMode.CUSTOM,
+        custom_jscode_for_grid_return=RETURN_MODEL,
+        update_on=["sortChanged", "filterChanged", "selectionChanged"],
+        allow_unsafe_jscode=True,
+        theme="streamlit",
+        key=keys.GRID,
+        show_toolbar=False,
+        show_search=False,
+        show_download_button=False,
+        use_json_serialization=False,
+    )
+    a, b, c, _ = st.columns([1, 1, 1, 5])
+    a.button("« First", key=keys.PAGE_FIRST, on_click=_move, args=("first",), disabled=v.page_no <= 1)
+    b.button("◀ Previous", key=keys.PAGE_PREV, on_click=_move, args=("prev",), disabled=not page.has_prev)
+    c.button("Next ▶", key=keys.PAGE_NEXT, on_click=_move, args=("next",), disabled=not page.has_next)
+    return chosen

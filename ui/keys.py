@@ -1,0 +1,75 @@
+"""Every widget key and session-state key of the dashboard, in one place (AppTest finds widgets by these)."""
+
+# --- sidebar filters (shared by the Jobs and Analytics pages) -----------------------------------------
+F_TEXT = "f_text"
+F_DESC = "f_desc"
+F_POSTED = "f_posted"  # date_input range
+F_SEEN = "f_seen"
+F_SALARY_MIN = "f_salary_min"
+F_SALARY_MAX = "f_salary_max"
+F_CURRENCY = "f_currency"
+F_SALARY_KNOWN = "f_salary_known"
+F_WORKPLACE = "f_workplace"
+F_LOCATION = "f_location"
+F_COUNTRIES = "f_countries"
+F_COMPANIES = "f_companies"
+F_SOURCES = "f_sources"
+F_TYPES = "f_types"
+F_SENIORITIES = "f_seniorities"
+F_STAGES = "f_stages"
+F_STARRED = "f_starred"
+F_LISTING = "f_listing"
+F_HIDDEN = "f_hidden"
+F_COLLAPSE = "f_collapse"
+F_RESET = "f_reset"
+
+FILTER_KEYS = (
+    F_TEXT, F_DESC, F_POSTED, F_SEEN, F_SALARY_MIN, F_SALARY_MAX, F_CURRENCY, F_SALARY_KNOWN, F_WORKPLACE,
+    F_LOCATION, F_COUNTRIES, F_COMPANIES, F_SOURCES, F_TYPES, F_SENIORITIES, F_STAGES, F_STARRED, F_LISTING,
+    F_HIDDEN, F_COLLAPSE,
+)  # fmt: skip
+
+# --- saved views --------------------------------------------------------------------------------------
+VIEW_PICK = "view_pick"
+VIEW_LOAD = "view_load"
+VIEW_NAME = "view_name"
+VIEW_SAVE = "view_save"
+VIEW_DELETE = "view_delete"
+
+# --- the grid -----------------------------------------------------------------------------------------
+GRID = "grid"  # the AgGrid component; its value is the sort/filter/selection model the grid returns
+GRID_MODEL = "grid_model"  # the parsed model the query uses: {"sort": [...], "filter": {...}}
+GRID_SELECTED = "grid_selected"  # job ids selected in the grid
+PAGE_CURSOR = "page_cursor"  # (signature, cursor, direction, page number)
+PAGE_PREV = "page_prev"
+PAGE_NEXT = "page_next"
+PAGE_FIRST = "page_first"
+
+# --- detail panel and bulk actions --------------------------------------------------------------------
+D_STARRED = "d_starred"
+D_STAGE = "d_stage"
+D_NOTES = "d_notes"
+D_NOTES_SAVE = "d_notes_save"
+D_FOLLOW_UP = "d_follow_up"
+D_HIDDEN = "d_hidden"
+BULK_STAR = "bulk_star"
+BULK_UNSTAR = "bulk_unstar"
+BULK_STAGE = "bulk_stage"
+BULK_STAGE_APPLY = "bulk_stage_apply"
+BULK_HIDE = "bulk_hide"
+EXPORT_PREPARE = "export_prepare"
+EXPORT_DOWNLOAD = "export_download"
+EXPORT_FILE = "export_file"  # session state: (path, rows, filter signature)
+
+# --- analytics ----------------------------------------------------------------------------------------
+A_BUCKET = "a_bucket"
+A_SALARY_BY = "a_salary_by"
+
+# --- sync ---------------------------------------------------------------------------------------------
+SYNC_NOW = "sync_now"
+SYNC_STARTED = "sync_started"  # session state: a sync this session asked for and is watching
+
+# --- live updates -------------------------------------------------------------------------------------
+LIVE_SEEN = "live_seen"  # session state: (pointer stat, version) the page is showing
+LIVE_REFRESH = "live_refresh"
+FIRST_RUN = "first_run"  # session state: the demo seed ran (or was refused) in this session

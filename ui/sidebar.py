@@ -1,0 +1,89 @@
+"""What every page shares: logging, the first-run demo seed, filter state kept across pages, the data
+label and the live-update notice."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import streamlit as st
+
+from core import control, snapshots
+from core.errors import JobdashError, SyncBusy
+from ui import cache, filters, keys, live, state
+
+log = logging.getLogger("jobdash.ui")
+DEMO_LABEL = "demo data — add sources in jobdash.toml"
+
+
+def setup_logging() -> None:
+    root = logging.getLogger("jobdash")
+    if not root.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        for name in ("jobdash", "core"):
+            logging.getLogger(name).addHandler(handler)
+            logging.getLogger(name).setLevel(logging.INFO)
+
+
+@st.cache_resource(show_spinner=False)
+def _seed_lock(data_dir: str) -> threading.Lock:
+    return threading.Lock()
+
+
+def first_run() -> None:
+    """No snapshot yet and no sources configured: build the embedded demo catalog once, right now."""
+    s = state.settings()
+    try:
+        if snapshots.current(s.snapshots_dir) is not None or not s.demo_default:
+            return
+    except JobdashError:
+        return  # a broken pointer is reported by the catalog, not papered over with demo data
+    lock = _seed_lock(str(s.data_dir))
+    if not lock.acquire(blocking=False):
+        st.info("Building the demo catalog…")
+        return
+    try:
+        if snapshots.current(s.snapshots_dir) is not None or control.sync_running(s):
+            return
+        from core.sync import run_sync
+
+        with st.spinner("First start: building a demo catalog (about 5,000 jobs)…"):
+            s.ensure_dirs()
+            result = run_sync(s, trigger="first-run")
+        log.info("first-run demo sync: %s", result.status)
+    except SyncBusy:
+        pass  # the scheduler got there first; the live notice shows its snapshot
+    except JobdashError as e:
+        st.error(f"The demo sync failed: {e}")
+    finally:
+        lock.release()
+
+
+def keep_filters() -> None:
+    """Widget state is dropped on pages that do not draw the widget: re-store it so filters survive."""
+    ss = st.session_state
+    for key in keys.FILTER_KEYS:
+        if key in ss:
+            ss[key] = ss[key]
+
+
+def render() -> None:
+    setup_logging()
+    first_run()
+    keep_filters()
+    filters.init_state()
+    cat = cache.catalog()
+    cat.refresh(wait=False)
+    snap = cat.snapshot
+    live.mark_shown(cat.version, snap.rows if snap else None)
+    with st.sidebar:
+        if snap is None:
+            st.warning("No catalog yet — run a sync (Sync page) or `python -m core sync`.")
+        else:
+            if snap.demo:
+                st.info(DEMO_LABEL)
+            st.caption(f"Catalog v{snap.version} · {snap.rows:,} jobs · published {snap.created_at[:16]}")
+        if cat.load_error:
+            st.error(cat.load_error)
+        live.notice()
