@@ -165,3 +165,12 @@ def test_source_fetch_names_the_source_and_derives_the_epoch_from_the_clock() ->
 def test_bad_options_name_the_key(options: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
         validate_options("demo", options, "sources[0].")
+
+
+def test_a_posting_does_not_depend_on_the_rest_of_the_table() -> None:
+    # 140k rows span two generation chunks; the first rows equal those of a small board
+    big = demo_table(140_000, churn=False)
+    assert big.slice(0, 300).equals(demo_table(300, churn=False))
+    tail = big.slice(131_000, 200).to_pylist()
+    assert [r["native_id"] for r in tail] == [f"{i:07d}" for i in range(131_000, 131_200)]
+    assert len({r["description"] for r in tail}) == 200
