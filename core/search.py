@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,8 @@ CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(
     tokenize='unicode61 remove_diacritics 2',
     prefix='2 3'
 );
+-- bumped by every update that changed something: a cheap "is my cached result still good?" check
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TRIGGER IF NOT EXISTS docs_ai AFTER INSERT ON docs BEGIN
     INSERT INTO docs_fts(rowid, title, company, description)
     VALUES (new.id, new.title, new.company, new.description);
@@ -61,6 +64,7 @@ COLUMN_ALIASES = {"title": "title", "company": "company", "description": "descri
 MAX_QUERY_CHARS = 2000  # longer input is cut: nobody types more, and each term costs a b-tree lookup
 MAX_TERMS = 32
 BATCH_ROWS = 5000
+CACHE_ENTRIES = 32  # one dashboard rerun asks the same description query for the page, count, facets, charts
 _OPERATORS = ("AND", "OR", "NOT")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _TOKEN_CHAR = re.compile(r"[^\W_]")  # what unicode61 keeps: letters and digits; everything else separates
@@ -354,6 +358,8 @@ class DescriptionIndex:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
+        self._cache: OrderedDict[tuple[str, str, int, int], list[tuple[str, float]]] = OrderedDict()
+        self._cache_lock = threading.Lock()
         self._conn()
 
     def _conn(self) -> sqlite3.Connection:
@@ -379,6 +385,11 @@ class DescriptionIndex:
 
     def count(self) -> int:
         return int(self._conn().execute("SELECT count(*) FROM docs").fetchone()[0])
+
+    def generation(self) -> int:
+        """Changes whenever an update (from any process) changed the index; a cache key for results."""
+        row = self._conn().execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        return int(row[0]) if row else 0
 
     def ids(self) -> set[str]:
         return {r[0] for r in self._conn().execute("SELECT job_id FROM docs")}
@@ -412,6 +423,11 @@ class DescriptionIndex:
                 chunk = list(deletes[start : start + BATCH_ROWS])
                 marks = ",".join("?" * len(chunk))
                 written += conn.execute(f"DELETE FROM docs WHERE job_id IN ({marks})", chunk).rowcount  # noqa: S608
+            if written:
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES ('generation', 1)"
+                    " ON CONFLICT(key) DO UPDATE SET value = value + 1"
+                )
         except BaseException:
             conn.execute("ROLLBACK")
             raise
@@ -424,23 +440,40 @@ class DescriptionIndex:
         conn.execute("INSERT INTO docs_fts(docs_fts) VALUES ('optimize')")
 
     def match(self, query: str, limit: int | None = None) -> list[tuple[str, float]]:
-        """(job_id, bm25 score) best first; lower scores are better matches. Never raises on input."""
+        """(job_id, bm25 score) best first; lower scores are better matches. Never raises on input.
+
+        Results are cached per (query, limit) until the index changes."""
         expr, exclude = _compile(query)
+        if not expr and not exclude:
+            return []
+        key = (expr, exclude, _limit(limit), self.generation())  # generation first: a later write only misses
+        with self._cache_lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return list(hit)
+        rows = self._search(query, expr, exclude, limit)
+        with self._cache_lock:
+            self._cache[key] = rows
+            while len(self._cache) > CACHE_ENTRIES:
+                self._cache.popitem(last=False)
+        return list(rows)
+
+    def _search(self, query: str, expr: str, exclude: str, limit: int | None) -> list[tuple[str, float]]:
         if expr:
             rows = self._run_match(expr, limit)
             if rows is None:  # a construct FTS5 still refused: search the words literally
                 rows = self._run_match(_literal(_as_text(query)), limit) or []
             return rows
-        if exclude:  # only negations ("-java"): every document without those words
-            sql = (
-                "SELECT job_id, 0.0 FROM docs WHERE id NOT IN "
-                "(SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?) ORDER BY job_id LIMIT ?"
-            )
-            try:
-                return [(r[0], float(r[1])) for r in self._conn().execute(sql, [exclude, _limit(limit)])]
-            except sqlite3.OperationalError:
-                return []
-        return []
+        # only negations ("-java"): every document without those words
+        sql = (
+            "SELECT job_id, 0.0 FROM docs WHERE id NOT IN "
+            "(SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?) ORDER BY job_id LIMIT ?"
+        )
+        try:
+            return [(r[0], float(r[1])) for r in self._conn().execute(sql, [exclude, _limit(limit)])]
+        except sqlite3.OperationalError:
+            return []
 
     def _run_match(self, expr: str, limit: int | None) -> list[tuple[str, float]] | None:
         if not expr:

@@ -248,3 +248,17 @@ def test_reader_sees_consistent_results_while_a_writer_updates(tmp_path: Path) -
     assert all(n % 200 == 0 for n in seen)  # never a half-applied update
     assert seen == sorted(seen)
     assert len(reader.match("zeta")) == 2000
+
+
+def test_cached_results_follow_writes_from_another_connection(idx: DescriptionIndex) -> None:
+    first = idx.match("kotlin")
+    assert [j for j, _ in first] == ["be1"]
+    first.clear()  # callers get their own list: the cache is not theirs to change
+    assert [j for j, _ in idx.match("kotlin")] == ["be1"]
+    gen = idx.generation()
+    other = DescriptionIndex(idx.path)  # as if another process: its own connection
+    other.update(table([("k2", "Kotlin Developer", "Initech", "Android apps.")]))
+    assert idx.generation() == gen + 1
+    assert [j for j, _ in idx.match("kotlin")] == ["k2", "be1"]  # title match ranks first
+    assert other.update(table([("k2", "Kotlin Developer", "Initech", "Android apps.")])) == 0
+    assert idx.generation() == gen + 1  # a no-op update keeps every cached result valid
