@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -60,7 +60,6 @@ _MULTIPLIERS: dict[str, float] = {
 }  # fmt: skip
 _INDIAN_MULTIPLIERS = frozenset({"l", "lakh", "lakhs", "lac", "lacs", "lpa", "cr", "crore", "crores"})
 _AMOUNT = re.compile(
-    r"(?<![\d.,])"
     r"(?P<num>\d+(?:(?:[.,']|[ \u00a0\u202f](?=\d{3}(?!\d)))\d+)*)"
     r"(?:\s?(?P<mult>(?i:thousand|millions|million|lakhs|lakh|lacs|lac|lpa|crores|crore|cr|mn|mm|k|m|l))(?![A-Za-z]))?"
     r"(?P<plus>\+)?"
@@ -73,15 +72,19 @@ _UP_TO = re.compile(r"\b(?:up\s*to|upto|max(?:imum)?|bis\s+zu|jusqu'à|under|les
 _FROM = re.compile(
     r"\b(?:from|starting(?:\s+(?:at|from))?|min(?:imum)?|at\s+least|ab|à\s+partir\s+de|over|more\s+than)\W*$", re.I
 )
-_PERIOD = re.compile(
-    r"(?P<hour>\b(?:hour|hours|hourly|hr|hrs|stunde|stunden|stündlich|std|heure|hora)\b|/\s*h\b|\bp\.?\s?h\b)"
-    r"|(?P<day>\b(?:day|days|daily|diem|tag|tagessatz|täglich|jour|journalier|día)\b|/\s*d\b)"
-    r"|(?P<week>\b(?:week|weeks|weekly|wk|woche|wöchentlich|semaine)\b|/\s*w\b)"
-    r"|(?P<month>\b(?:month|months|monthly|mo|mth|mnth|pcm|monat|monatlich|mois|mensuel|mes|mensual)\b|/\s*m\b)"
-    r"|(?P<year>\b(?:year|years|yearly|yr|yrs|annum|annual|annually|annualized|anual|jahr|jährlich|"
-    r"année|annuel|año|lpa|ctc)\b|(?<![a-z])p\.?\s?a\.?(?![a-z])|/\s*y\b)",
-    re.I,
-)
+_PERIOD_WORDS: dict[str, str] = {
+    **dict.fromkeys(["hour", "hours", "hourly", "hr", "hrs", "ph", "stunde", "stunden", "stündlich", "std", "heure",
+                     "hora"], "hour"),
+    **dict.fromkeys(["day", "days", "daily", "diem", "tag", "tagessatz", "täglich", "jour", "journalier", "día"], "day"),
+    **dict.fromkeys(["week", "weeks", "weekly", "wk", "woche", "wöchentlich", "semaine"], "week"),
+    **dict.fromkeys(["month", "months", "monthly", "mo", "mth", "mnth", "pcm", "monat", "monatlich", "mois", "mensuel",
+                     "mes", "mensual"], "month"),
+    **dict.fromkeys(["year", "years", "yearly", "yr", "yrs", "annum", "annual", "annually", "annualized", "anual",
+                     "jahr", "jährlich", "année", "annuel", "año", "lpa", "ctc", "pa"], "year"),
+}  # fmt: skip
+_SLASH_PERIODS = {"h": "hour", "d": "day", "w": "week", "m": "month", "y": "year"}  # "/h", "/m"
+_WORD = re.compile(r"(/\s*)?([^\W\d_]+)")
+_DOTTED = re.compile(r"\b([ph])\.\s?([ah])\.?")  # "p.a.", "p.h."
 
 
 @dataclass(frozen=True)
@@ -93,19 +96,25 @@ class Salary:
     period_explicit: bool = False
 
 
-@dataclass(frozen=True)
-class _Amount:
+class _Amount(NamedTuple):  # a tuple: built per number, so it should be cheap
     value: float
-    has_multiplier: bool
+    mult: str
     start: int
     end: int
     plus: bool
-    year_like: bool = False
+    year_like: bool
+
+    @property
+    def has_multiplier(self) -> bool:
+        return bool(self.mult)
+
+
+_GROUP_SPACES = dict.fromkeys(map(ord, " '\u00a0\u202f"))
 
 
 def _number(digits: str) -> float:
     """'120,000' / '4.500' / '12,00,000' / '1.2' / '25,50' → float, whichever separator convention."""
-    digits = re.sub(r"[ '\u00a0\u202f]", "", digits)
+    digits = digits.translate(_GROUP_SPACES)
     if "," in digits and "." in digits:
         decimal = "," if digits.rfind(",") > digits.rfind(".") else "."
         thousands = "." if decimal == "," else ","
@@ -125,6 +134,8 @@ def _amounts(text: str) -> list[_Amount]:
         if m.group("pct"):
             continue
         start = m.start()
+        if start and text[start - 1] in ".,":
+            continue  # the tail of "1.5.3" or similar, not a number of its own
         if start and text[start - 1].isalpha():
             word = re.search(r"[A-Za-z]+$", text[:start])
             if word is None or (word.group().upper() not in CURRENCY_CODES and word.group() != "Rs"):
@@ -139,7 +150,7 @@ def _amounts(text: str) -> list[_Amount]:
         if value <= 0:
             continue
         year_like = not mult and _YEAR.fullmatch(m.group("num")) and not _after_currency(text, start)
-        found.append(_Amount(value, bool(mult), start, m.end(), bool(m.group("plus")), bool(year_like)))
+        found.append(_Amount(value, mult, start, m.end(), bool(m.group("plus")), bool(year_like)))
     if any(not a.year_like for a in found):
         found = [a for a in found if not a.year_like]  # "2024 range: $100k-$120k"
     return found
@@ -173,8 +184,15 @@ def normalize_period(text: str | None) -> str | None:
     """'HOURLY' / 'per annum' / 'monthly' / 'YEAR' → one of hour, day, week, month, year."""
     if text is None:
         return None
-    m = _PERIOD.search(text.replace("_", " "))
-    return m.lastgroup if m else None
+    lowered = text.lower().replace("_", " ")
+    if "." in lowered:
+        lowered = _DOTTED.sub(r"\1\2", lowered)
+    for m in _WORD.finditer(lowered):
+        slash, word = m.groups()
+        period = _PERIOD_WORDS.get(word) or (_SLASH_PERIODS.get(word) if slash else None)
+        if period:
+            return period
+    return None
 
 
 def infer_period(amount: float) -> str:
@@ -216,8 +234,7 @@ def parse_salary_text(text: str | None) -> Salary:
             high = None
     currency_match = _CURRENCY.search(text)
     currency = _currency_of(currency_match) if currency_match else None
-    lowered = text.lower()
-    if currency is None and any(re.search(rf"\d\s?{m}\b", lowered) for m in _INDIAN_MULTIPLIERS):
+    if currency is None and any(a.mult in _INDIAN_MULTIPLIERS for a in amounts):
         currency = "INR"
     period = normalize_period(text)
     largest = max(v for v in (low, high) if v is not None)

@@ -14,14 +14,18 @@ import pyarrow.compute as pc
 
 T = TypeVar("T")
 
-# RE2 syntax (Arrow compute): zero-width characters vanish; any run of whitespace, separators or
-# control characters becomes one space.
-_ZERO_WIDTH_RE2 = r"[\x{200B}-\x{200D}\x{2060}\x{FEFF}]"
-_SPACE_RE2 = r"[\s\p{Z}\x00-\x1f\x7f-\x9f]+"
+# RE2 syntax (Arrow compute): NUL, other non-space control characters and zero-width characters
+# vanish; any run of whitespace (tabs, line breaks, no-break and other Unicode spaces) becomes one space.
+_ZERO_WIDTH_RE2 = r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\x{200B}-\x{200D}\x{2060}\x{FEFF}]"
+_SPACE_RE2 = r"[\s\p{Z}\x0b\x1c-\x1f\x85]+"
+# Anything either pattern would change, other than a lone ASCII space (ends are trimmed separately).
+_DIRTY_RE2 = (
+    r"[\x00-\x1f\x7f-\x9f\x{00A0}\x{1680}\x{2000}-\x{200D}\x{2028}\x{2029}\x{202F}\x{205F}\x{2060}\x{3000}\x{FEFF}]|  "
+)
 
 # Python syntax, for values already in Python.
-_ZERO_WIDTH = re.compile("[\u200b-\u200d\u2060\ufeff]")
-_SPACE = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")
+_ZERO_WIDTH = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\u200b-\u200d\u2060\ufeff]")
+_SPACE = re.compile(r"\s+")  # str patterns: \s is Unicode whitespace
 
 
 def as_array(values: Any) -> Any:
@@ -38,8 +42,13 @@ def clean_short_column(values: Any) -> Any:
     if len(arr) == 0:
         return arr.cast(pa.string())
     arr = arr.cast(pa.string())
-    arr = pc.replace_substring_regex(arr, _ZERO_WIDTH_RE2, "")
-    arr = pc.replace_substring_regex(arr, _SPACE_RE2, " ")
+    # Replacing is ~7x slower than matching: rewrite only the rows that need it.
+    dirty = pc.fill_null(pc.match_substring_regex(arr, _DIRTY_RE2), False)
+    if pc.any(dirty).as_py():
+        subset = arr.filter(dirty)
+        subset = pc.replace_substring_regex(subset, _ZERO_WIDTH_RE2, "")
+        subset = pc.replace_substring_regex(subset, _SPACE_RE2, " ")
+        arr = pc.replace_with_mask(arr, dirty, subset)
     arr = pc.utf8_trim_whitespace(arr)
     return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
 
