@@ -17,6 +17,7 @@ import logging
 import os
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -99,6 +100,9 @@ class Catalog:
         self._users = UserData(settings.db_path)
         self._user_rev: int | None = None
         self._index: Any = None
+        # Exact totals by (table, user revision, filter): paging through one filter counts it once.
+        self._counts: OrderedDict[tuple[str, int | None, JobFilter], int] = OrderedDict()
+        self._counts_lock = threading.Lock()
         self._reload_users()
         self.refresh()
 
@@ -171,11 +175,21 @@ class Catalog:
                 f"CAST({schema.quote(c)} AS {enum_of[c]}) AS {schema.quote(c)}" if c in enum_of else schema.quote(c)
                 for c in schema.HOT_COLUMNS
             )
+            # Group sizes first (a small table of the groups with several postings), so collapsing
+            # duplicates later only windows over those rows.
             cur.execute(
-                f"CREATE TABLE {table} AS SELECT {cols}, {schema.DESC_FILE} FROM read_parquet(?)"
-                " ORDER BY posted_at NULLS LAST, job_id",
+                f"CREATE TEMP TABLE {table}_dups AS SELECT dup_group, count(*) AS n FROM read_parquet(?)"
+                " WHERE dup_group IS NOT NULL GROUP BY dup_group HAVING count(*) > 1",
                 [path],
             )
+            cur.execute(
+                f"CREATE TABLE {table} AS SELECT {cols}, {schema.DESC_FILE},"
+                f" {query.SEARCH_EXPR} AS {query.SEARCH_COLUMN}, coalesce(g.n, 1) AS {query.DUP_SIZE}"
+                f" FROM read_parquet(?) AS s LEFT JOIN {table}_dups AS g USING (dup_group)"
+                " ORDER BY posted_at DESC NULLS LAST, job_id DESC",
+                [path],
+            )
+            cur.execute(f"DROP TABLE {table}_dups")
         except duckdb.Error as e:
             self._drop(_Loaded(snap, table, types, 0.0))
             raise QueryError(f"could not load snapshot {snap.jobs_path.name}: {e}") from e
@@ -322,9 +336,7 @@ class Catalog:
         def work(cur: duckdb.DuckDBPyConnection, table: str) -> tuple[pa.Table, int]:
             sql, params = query.build_page(flt, sort, cursor, direction, limit, table=table)
             rows = _arrow(cur, sql, params)
-            csql, cparams = query.build_count(flt, table=table)
-            (total,) = cur.execute(csql, cparams).fetchone() or (0,)
-            return rows, int(total)
+            return rows, self._count_on(cur, table, flt)
 
         result = self._run(work, matches)
         if result is None:
@@ -349,11 +361,20 @@ class Catalog:
         query.validate(flt)
         matches = self._description_matches(flt)
 
-        def work(cur: duckdb.DuckDBPyConnection, table: str) -> int:
-            (n,) = cur.execute(*query.build_count(flt, table=table)).fetchone() or (0,)
-            return int(n)
+        return self._run(lambda cur, table: self._count_on(cur, table, flt), matches) or 0
 
-        return self._run(work, matches) or 0
+    def _count_on(self, cur: duckdb.DuckDBPyConnection, table: str, flt: JobFilter) -> int:
+        key = (table, self._user_rev, flt)
+        with self._counts_lock:
+            if key in self._counts:
+                self._counts.move_to_end(key)
+                return self._counts[key]
+        (n,) = cur.execute(*query.build_count(flt, table=table)).fetchone() or (0,)
+        with self._counts_lock:
+            self._counts[key] = int(n)
+            while len(self._counts) > 256:
+                self._counts.popitem(last=False)
+        return int(n)
 
     def facet(self, flt: JobFilter, name: str, top: int = 20) -> list[tuple[str, int]]:
         """Most frequent values of ``name`` in the filtered set (blanks left out), ties by value."""

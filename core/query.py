@@ -25,6 +25,12 @@ from core.errors import QueryError
 MIRROR = "user_jobs"  # in-memory mirror of the user data (job_id, USER_OUTPUT..., stage_rank)
 DESC_MATCH = "desc_match"  # Arrow table (job_id, score) registered on the cursor for description search
 SORT_KEY = "_sort_key"  # hidden column of a page: the keyset value of each row
+# Catalog-only column: lower(title) + newline + lower(company), computed once at load. A search word never
+# contains a newline (words are split on whitespace), so it matches this iff it matches title or company.
+SEARCH_COLUMN = "_search"
+# Catalog-only column: how many postings share the row's dup_group in the whole snapshot (1 for none).
+DUP_SIZE = "_dup_size"
+SEARCH_EXPR = "lower(coalesce(\"title\", '') || chr(10) || coalesce(\"company\", ''))"
 
 # Low-cardinality text the catalog stores as ENUM (ordered alphabetically, so ORDER BY matches VARCHAR).
 ENUM_COLUMNS = (
@@ -337,7 +343,7 @@ def conditions(flt: JobFilter) -> list[Sql]:
     """The WHERE conditions of ``flt`` over ``j`` (jobs) and, for header filters on user columns, ``u``."""
     out: list[Sql] = []
     for word in _words(flt.text):
-        out.append((f"(contains({_lower(_j('title'))}, ?) OR contains({_lower(_j('company'))}, ?))", [word, word]))
+        out.append((f"contains(j.{SEARCH_COLUMN}, ?)", [word]))
     if flt.desc.strip():
         out.append((f"{_j('job_id')} IN (SELECT job_id FROM {DESC_MATCH})", []))
     for name, low, high in (
@@ -427,14 +433,18 @@ def _filtered(flt: JobFilter, table: str, sort: Sort | None = None, extra: str |
         join = f" LEFT JOIN {MIRROR} AS u ON u.job_id = j.job_id"
         user_cols = "".join(f", {_user_expr(n)} AS u_{n}" for n in USER_OUTPUT)
     key = f", {sort_key(sort)} AS {SORT_KEY}" if sort is not None else ""
-    sql = f"WITH f AS (SELECT j.*{user_cols}{key} FROM {_check_table(table)} AS j{join} WHERE {where})"
+    # rowid: a page is picked on (key, job_id) only, then its full rows are fetched by rowid (late
+    # materialization; DuckDB prunes the columns of j.* that a query does not use).
+    sql = f"WITH f AS (SELECT j.rowid AS _rid, j.*{user_cols}{key} FROM {_check_table(table)} AS j{join} WHERE {where})"
     if flt.collapse_dups:
-        # The best row of each duplicate group among the matches: listed first, then the most recent.
-        group = "coalesce(dup_group, job_id)"
+        # The best matching row of each duplicate group, listed first, then the most recent. Only rows of
+        # groups with several postings (DUP_SIZE > 1, a few percent) go through the window.
         best = "delisted_at IS NOT NULL, posted_at DESC NULLS LAST, first_seen_at DESC NULLS LAST, job_id"
         sql += (
-            f", c AS (SELECT *, count(*) OVER (PARTITION BY {group}) AS dup_count FROM f"
-            f" QUALIFY row_number() OVER (PARTITION BY {group} ORDER BY {best}) = 1)"
+            f", c AS (SELECT *, 1 AS dup_count FROM f WHERE {DUP_SIZE} = 1"
+            f" UNION ALL BY NAME SELECT * EXCLUDE (_dup_rn) FROM (SELECT *, count(*) OVER w AS dup_count,"
+            f" row_number() OVER (w ORDER BY {best}) AS _dup_rn FROM f WHERE {DUP_SIZE} > 1"
+            " WINDOW w AS (PARTITION BY dup_group)) WHERE _dup_rn = 1)"
         )
     else:
         sql += ", c AS (SELECT * FROM f)"
@@ -469,7 +479,7 @@ def _keyset(cursor: tuple[Any, ...], desc: bool, direction: str) -> Sql:
 
 def _output(with_key: bool, collapse: bool) -> str:
     cols = [
-        f"CAST(p.{schema.quote(c)} AS VARCHAR) AS {schema.quote(c)}" if c in ENUM_COLUMNS else f"p.{schema.quote(c)}"
+        f"CAST(j.{schema.quote(c)} AS VARCHAR) AS {schema.quote(c)}" if c in ENUM_COLUMNS else _j(c)
         for c in OUTPUT_COLUMNS
     ]
     cols += [f"{_user_expr(n, 'u2')} AS {n}" for n in USER_OUTPUT]
@@ -498,8 +508,9 @@ def build_page(
     validate_sort(sort)
     if direction not in DIRECTIONS:
         raise QueryError(f"direction: expected next or prev, got {direction!r}")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or not 0 < limit <= MAX_LIMIT):
-        raise QueryError(f"limit: expected 1..{MAX_LIMIT}, got {limit!r}")
+    most = MAX_LIMIT if with_key else 2**62  # a page is bounded; a full listing (rows, export) is not
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or not 0 < limit <= most):
+        raise QueryError(f"limit: expected 1..{most}, got {limit!r}")
     sql, params = _filtered(flt, table, sort)
     reverse = direction == "prev"
     where = ""
@@ -507,12 +518,13 @@ def build_page(
         cond, cparams = _keyset(cursor, sort.desc, direction)
         where = f" WHERE {cond}"
         params += cparams
-    inner = f"SELECT * FROM c{where} ORDER BY {_order(sort.desc, reverse)}"
+    dup_count = ", dup_count" if flt.collapse_dups else ""
+    sql += f", p AS (SELECT _rid, job_id, {SORT_KEY}{dup_count} FROM c{where} ORDER BY {_order(sort.desc, reverse)}"
     if limit is not None:
-        inner += " LIMIT ?"
+        sql += " LIMIT ?"
         params.append(limit + 1 if with_key else limit)
     sql += (
-        f" SELECT {_output(with_key, flt.collapse_dups)} FROM ({inner}) AS p"
+        f") SELECT {_output(with_key, flt.collapse_dups)} FROM p JOIN {_check_table(table)} AS j ON j.rowid = p._rid"
         f" LEFT JOIN {MIRROR} AS u2 ON u2.job_id = p.job_id ORDER BY {_order(sort.desc, alias='p.')}"
     )
     return sql, params
@@ -567,7 +579,7 @@ def build_salary_distribution(flt: JobFilter, bins: int = 30, *, table: str = "j
         schema.quote("salary_currency"),
     )
     sql += f"""
-    , m AS (SELECT CAST({cur} AS VARCHAR) AS currency, (coalesce({amin}, {amax}) + coalesce({amax}, {amin})) / 2 AS mid
+    , m AS MATERIALIZED (SELECT CAST({cur} AS VARCHAR) AS currency, (coalesce({amin}, {amax}) + coalesce({amax}, {amin})) / 2 AS mid
             FROM c WHERE ({amin} IS NOT NULL OR {amax} IS NOT NULL) AND {cur} IS NOT NULL),
     r AS (SELECT currency, min(mid) AS lo, max(mid) AS hi FROM m GROUP BY currency),
     b AS (SELECT currency, lo, hi,

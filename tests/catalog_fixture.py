@@ -27,7 +27,14 @@ ROLES = (
     "Engineering Manager", "Support Specialist", "Sales Executive", "Technical Writer", "Security Analyst",
 )  # fmt: skip
 SPECIALTIES = ("", " (Python)", " (Go)", " - Payments", " — Platform", " 100% remote", " C++/Rust", " [contract]")
-LEVELS = {"junior": "Junior ", "mid": "", "senior": "Senior ", "staff": "Staff ", "lead": "Lead ", "principal": "Principal "}
+LEVELS = {
+    "junior": "Junior ",
+    "mid": "",
+    "senior": "Senior ",
+    "staff": "Staff ",
+    "lead": "Lead ",
+    "principal": "Principal ",
+}
 COMPANY_A = ("Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark", "Wayne", "Tyrell", "Cyberdyne", "Soylent",
              "Vandelay", "Gringotts", "Monarch", "Oscorp", "Aperture", "Nakatomi", "Wonka", "Zorg", "Duff", "Pied Piper")  # fmt: skip
 COMPANY_B = (" Labs", " Inc", " GmbH", " Systems", "", " & Co", " AB", " O'Brien", " 100% Ltd", " under_score")
@@ -200,7 +207,9 @@ def descriptions(table: pa.Table, seed: int = 7) -> list[str]:
     return [f"{t}: we use {WORDS[a]}, {WORDS[b]} and {WORDS[c]}." for t, (a, b, c) in zip(titles, picks, strict=True)]
 
 
-def write_snapshot(settings: Settings, table: pa.Table, *, with_descriptions: bool = True, seed: int = 7) -> snapshots.Snapshot:
+def write_snapshot(
+    settings: Settings, table: pa.Table, *, with_descriptions: bool = True, seed: int = 7
+) -> snapshots.Snapshot:
     """Write jobs (sorted like the sync does) and descriptions for ``table``, then publish CURRENT."""
     d = settings.snapshots_dir
     version = snapshots.next_version(d)
