@@ -21,7 +21,14 @@ from core.normalize.ids import job_id_column
 from core.normalize.location import country_code, parse_location, workplace_type
 from core.normalize.markup import clean_description_column
 from core.normalize.salary import salary_columns
-from core.normalize.text import as_array, clean_short_column, map_distinct, map_distinct_many
+from core.normalize.text import (
+    as_array,
+    clean_short,
+    clean_short_column,
+    map_distinct,
+    map_distinct_many,
+    unescape_column,
+)
 from core.normalize.urls import canonical_url_column
 
 MAX_EXAMPLES = 20
@@ -53,9 +60,9 @@ def normalize(raw: pa.Table, kind: str, now: datetime) -> Normalized:
     """
     if now.tzinfo is not None:
         now = now.astimezone(UTC).replace(tzinfo=None)
-    table = schema.conform_raw(raw)
-    title = clean_short_column(table.column("title"))
-    company = clean_short_column(table.column("company"))
+    table, repaired = _conform(raw)
+    title = unescape_column(clean_short_column(table.column("title")))
+    company = unescape_column(clean_short_column(table.column("company")))
     native_id = clean_short_column(table.column("native_id"))
     url = canonical_url_column(table.column("url"))
 
@@ -71,7 +78,7 @@ def normalize(raw: pa.Table, kind: str, now: datetime) -> Normalized:
         "apply_url": canonical_url_column(table.column("apply_url")),
         "title": title,
         "company": company,
-        "department": clean_short_column(table.column("department")),
+        "department": unescape_column(clean_short_column(table.column("department"))),
         "employment_type": map_distinct(
             clean_short_column(table.column("employment_type")), employment_type, pa.string()
         ),
@@ -88,8 +95,59 @@ def normalize(raw: pa.Table, kind: str, now: datetime) -> Normalized:
 
     out_schema = schema.arrow_schema(schema.NORMALIZED_COLUMNS)
     arrays = [as_array(columns[f.name]).cast(f.type) for f in out_schema]
-    repaired = {DESCRIPTION_TRUNCATED: truncated} if truncated else {}
+    if truncated:
+        repaired[DESCRIPTION_TRUNCATED] = truncated
     return Normalized(pa.Table.from_arrays(arrays, schema=out_schema), rejected, examples, repaired)
+
+
+def _conform(raw: pa.Table) -> tuple[pa.Table, dict[str, int]]:
+    """``schema.conform_raw``, but a column that will not cast (``is_remote`` = "yes", ``salary_min`` =
+    "120k") is read value by value instead: what cannot be read becomes null and is counted."""
+    try:
+        return schema.conform_raw(raw), {}
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        pass
+    repaired: dict[str, int] = {}
+    columns: dict[str, Any] = {}
+    for name, typ in schema.RAW_ARROW_TYPES.items():
+        if name not in raw.column_names:
+            continue
+        col = as_array(raw.column(name))
+        try:
+            columns[name] = col.cast(typ, safe=False)
+            continue
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            pass
+        try:
+            text = clean_short_column(col.cast(pa.string()))
+            read = _LENIENT.get(str(typ))
+            fixed = map_distinct(text, read, typ) if read else pa.nulls(len(col), typ)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            fixed = pa.nulls(len(col), typ)  # nested values: nothing to read
+        lost = (len(col) - col.null_count) - (len(fixed) - fixed.null_count)
+        if lost:
+            repaired[f"unreadable {name}"] = lost
+        columns[name] = fixed
+    return schema.conform_raw(pa.table(columns)), repaired
+
+
+def _read_bool(text: str) -> bool | None:
+    lowered = text.lower()
+    if lowered in ("true", "yes", "y", "1", "t", "remote"):
+        return True
+    if lowered in ("false", "no", "n", "0", "f"):
+        return False
+    return None
+
+
+def _read_float(text: str) -> float | None:
+    try:
+        return float((clean_short(text) or "").replace(",", "").lstrip("$£€"))
+    except ValueError:
+        return None
+
+
+_LENIENT = {"bool": _read_bool, "double": _read_float}
 
 
 def _rejections(
@@ -123,7 +181,7 @@ def _rejections(
 def _location_columns(table: pa.Table) -> dict[str, Any]:
     """Parsed location, with the source's own city/region/country/is_remote/workplace_type winning."""
     text_type = pa.string()
-    location = clean_short_column(table.column("location"))
+    location = unescape_column(clean_short_column(table.column("location")))
     p_city, p_region, p_country, p_remote, p_workplace = map_distinct_many(
         location,
         lambda t: _place_tuple(t),

@@ -6,6 +6,7 @@ expensive Python parsers run once per distinct value and Arrow's ``take`` spread
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any, Callable, Sequence, TypeVar
 
@@ -84,3 +85,18 @@ def map_distinct_many(values: Any, fn: Callable[[str], Sequence[Any]], out_types
 def coalesce(preferred: Any, fallback: Any) -> Any:
     """Row by row, the preferred value when present, else the fallback."""
     return pc.coalesce(as_array(preferred), as_array(fallback))
+
+
+_ENTITY_RE2 = r"&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z][a-zA-Z0-9]{1,31});"
+
+
+def unescape_column(values: Any) -> Any:
+    """HTML entities in short fields ("R&amp;D Engineer" from feeds that escape) decoded, then re-cleaned."""
+    arr = as_array(values)
+    if len(arr) == 0:
+        return arr
+    has_entity = pc.fill_null(pc.match_substring_regex(arr, _ENTITY_RE2), False)
+    if not pc.any(has_entity).as_py():
+        return arr
+    decoded = map_distinct(arr.filter(has_entity), lambda v: clean_short(html.unescape(v)), pa.string())
+    return pc.replace_with_mask(arr, has_entity, decoded)

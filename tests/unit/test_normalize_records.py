@@ -209,3 +209,32 @@ def test_chunked_input_and_extra_columns_are_accepted() -> None:
     table = pa.concat_tables([a, b]).append_column("unexpected", pa.array(["x", "y"]))
     out = normalize(table, "demo", NOW)
     assert out.table.column("native_id").to_pylist() == ["1", "2"]
+
+
+def test_short_fields_have_entities_decoded() -> None:
+    row = one(title="R&amp;D Engineer", company="Smith &amp; Co", location="S&#227;o Paulo, Brazil")
+    assert (row["title"], row["company"], row["location"], row["city"]) == (
+        "R&D Engineer",
+        "Smith & Co",
+        "São Paulo, Brazil",
+        "São Paulo",
+    )
+
+
+def test_columns_of_the_wrong_type_are_read_leniently_and_counted() -> None:
+    table = pa.table(
+        {
+            "native_id": ["1", "2", "3"],
+            "title": ["A", "B", "C"],
+            "company": ["X", "X", "X"],
+            "is_remote": ["yes", "no", "maybe"],
+            "salary_min": ["120,000", "n/a", None],
+            "description": [["nested"], ["list"], None],
+        }
+    )
+    out = normalize(table, "file", NOW)
+    assert out.table.num_rows == 3 and out.rejected == {}
+    assert out.table.column("is_remote").to_pylist() == [True, False, None]
+    assert out.table.column("salary_min").to_pylist() == [120_000.0, None, None]
+    assert out.table.column("description").to_pylist() == [None, None, None]
+    assert out.repaired == {"unreadable is_remote": 1, "unreadable salary_min": 1, "unreadable description": 2}
