@@ -101,7 +101,7 @@ def _positive(value: int | float, key: str) -> Any:
     return value
 
 
-def _parse_sources(raw: Any) -> tuple[SourceConfig, ...]:
+def _parse_sources(raw: Any, config_dir: Path | None) -> tuple[SourceConfig, ...]:
     from core.sources import validate_options  # late: sources import settings types
 
     if not isinstance(raw, list):
@@ -125,6 +125,8 @@ def _parse_sources(raw: Any) -> tuple[SourceConfig, ...]:
             sched = _positive(_typed(item, "schedule_minutes", where, int, None), where + "schedule_minutes")
         timeout = _positive(_typed(item, "timeout_s", where, float, 120.0), where + "timeout_s")
         options = {k: v for k, v in item.items() if k not in {"kind", "name", "enabled", "schedule_minutes", "timeout_s"}}
+        if kind == "file" and config_dir is not None:
+            options.setdefault("base_dir", str(config_dir))  # relative paths are relative to the config file
         validate_options(kind, options, where)
         out.append(SourceConfig(name, kind, enabled, sched, timeout, MappingProxyType(options)))
     return tuple(out)
@@ -160,7 +162,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     retention = _typed(doc, "retention", "", dict, {})
     sync = _typed(doc, "sync", "", dict, {})
     alerts = _typed(doc, "alerts", "", dict, {})
-    sources = _parse_sources(doc.get("sources", []))
+    sources = _parse_sources(doc.get("sources", []), config_path.parent if config_path else None)
     demo_default = not sources
     if demo_default:
         sources = (demo_source(),)
