@@ -100,11 +100,14 @@ class Sampler:
         """Start the background thread once (idempotent); the first sample is taken right away."""
         with self._lock:
             self._settings = settings
-            if self._thread is not None and self._thread.is_alive():
+            if self._thread is not None:  # running, or being started by another caller
                 return
+            thread = threading.Thread(target=self._run, daemon=True, name="jobdash-sampler")
+            self._thread = thread
             self._stop.clear()
-            self._thread = threading.Thread(target=self._run, daemon=True, name="jobdash-sampler")
-            self._thread.start()
+        # The first reading happens here, so a page that starts the sampler can show memory right away.
+        self._safe_sample()
+        thread.start()
 
     def stop(self) -> None:
         self._stop.set()
@@ -117,14 +120,15 @@ class Sampler:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    def _safe_sample(self) -> None:
+        try:
+            self.sample()
+        except Exception:  # noqa: BLE001 - a failed reading must never kill the sampler
+            pass
+
     def _run(self) -> None:
-        while True:
-            try:
-                self.sample()
-            except Exception:  # noqa: BLE001 - a failed reading must never kill the sampler
-                pass
-            if self._stop.wait(self.interval_s):
-                return
+        while not self._stop.wait(self.interval_s):
+            self._safe_sample()
 
     def _process(self, role: str, pid: int) -> ProcessFigures | None:
         proc = self._procs.get(pid)

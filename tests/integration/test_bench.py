@@ -1,0 +1,83 @@
+"""`python -m core bench` end to end at a small size: the JSON and the Markdown carry measured figures."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core import bench
+from core.errors import JobdashError
+from core.settings import ROOT, load_settings
+
+
+def test_bench_sync_small_writes_json_and_markdown(data_dir: Path, tmp_path: Path) -> None:
+    md = tmp_path / "BENCHMARKS.md"
+    env = {**os.environ, "JOBDASH_DATA_DIR": str(data_dir)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "core", "bench", "sync", "--jobs", "2000", "--repeats", "1", "--orm-budget", "1", "--markdown", str(md)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+
+    (path,) = sorted((data_dir / "bench").glob("bench-*.json"))
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert doc["params"] == {"target": "sync", "jobs": 2000, "repeats": 1, "orm_budget_s": 1.0}
+    assert {"cpu_count", "cpu_model", "ram_gb", "python", "duckdb"} <= set(doc["machine"])
+    assert not list((data_dir / "bench").glob("work-*"))  # scratch folders are removed
+
+    sync = doc["sync"]
+    assert (sync["catalog_jobs"], sync["batch_jobs"]) == (2000, 200)
+    assert sync["counts_as_expected"], sync["runs"][0]["counts"]
+    (run,) = sync["runs"]
+    assert run["total_s"] > 0 and run["jobs_per_s"] > 0 and run["peak_rss_mb"] > 0
+    assert {"fetch", "normalize", "diff", "write", "publish", "total"} <= set(run["phases"])
+
+    orm = doc["orm"]
+    assert orm["catalog_rows"] == 2000 and orm["batch_rows"] == 200 and orm["jobs_per_s"] > 0
+    assert orm["counts"]["new"] + orm["counts"]["updated"] + orm["counts"]["unchanged"] == orm["incoming_done"]
+
+    figs = {f["name"]: f for f in doc["figures"]}
+    throughput = figs["sync throughput (200 batch vs 2,000 catalog)"]
+    assert throughput["median"] == run["jobs_per_s"]
+    assert throughput["baseline"] == orm["jobs_per_s"]
+    assert abs(throughput["ratio"] - run["jobs_per_s"] / orm["jobs_per_s"]) < 1e-9
+    assert figs["sync end to end (200 batch vs 2,000 catalog)"]["median"] == run["phases"]["total"]
+    assert all(f["median"] >= 0 and f["n"] >= 1 for f in doc["figures"])
+    assert "query" not in doc  # only what was asked for
+
+    text = md.read_text(encoding="utf-8")
+    assert "| Benchmark | Median | Spread (min–max) | n | Baseline | Ratio | Target |" in text
+    assert "sync throughput (200 batch vs 2,000 catalog)" in text
+    assert f"{doc['machine']['cpu_count']} logical CPUs" in text
+
+
+def test_latest_results_picks_the_newest_readable_file(tmp_path: Path) -> None:
+    d = tmp_path / "bench"
+    d.mkdir()
+    assert bench.latest_results(d) is None
+    (d / "bench-20260101T000000000000Z.json").write_text(json.dumps({"figures": [], "n": 1}), encoding="utf-8")
+    (d / "bench-20260102T000000000000Z.json").write_text(json.dumps({"figures": [], "n": 2}), encoding="utf-8")
+    (d / "bench-20260103T000000000000Z.json").write_text("{not json", encoding="utf-8")
+    doc = bench.latest_results(d)
+    assert doc is not None and doc["n"] == 2
+
+
+def test_figure_spread_and_ratio_on_known_samples() -> None:
+    f = bench.Figure("query", "x", "ms", (4.0, 1.0, 3.0, 2.0, 10.0), baseline=30.0, baseline_name="pandas").as_dict()
+    assert (f["median"], f["min"], f["max"], f["n"]) == (3.0, 1.0, 10.0, 5)
+    assert (f["q1"], f["q3"]) == (2.0, 4.0)
+    assert f["ratio"] == 10.0  # baseline time / our time
+    g = bench.Figure("sync", "y", "jobs/s", (100.0, 300.0), lower_is_better=False, baseline=2.0).as_dict()
+    assert g["ratio"] == 100.0  # our throughput / baseline throughput
+
+
+def test_bad_arguments_are_clear_errors(data_dir: Path) -> None:
+    with pytest.raises(JobdashError, match="--jobs"):
+        bench.run(["sync", "--jobs", "5"], load_settings())
+    with pytest.raises(JobdashError, match="--repeats"):
+        bench.run(["sync", "--repeats", "0"], load_settings())
