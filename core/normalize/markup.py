@@ -17,8 +17,6 @@ import nh3
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from core.normalize.text import as_array
-
 MAX_DESCRIPTION_BYTES = 1_000_000  # longer descriptions are cut (and counted as repaired)
 TRUNCATION_MARKER = "\n\n[… description truncated]"
 _MAX_MARKUP_CHARS = 4 * MAX_DESCRIPTION_BYTES  # bound the parsing work on absurd inputs
@@ -145,21 +143,30 @@ def clean_description_column(values: Any) -> tuple[Any, int]:
 
     Plain text without ``<``, ``&``, CR, control characters or whitespace at its ends (the common
     case for boards and the demo) is kept as it is; the rest goes through ``clean_description``.
+    Works chunk by chunk: descriptions are the bulk of the bytes and are never copied whole.
     """
-    arr = as_array(values).cast(pa.string())
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    out, truncated = [], 0
+    for chunk in chunks:
+        cleaned, cut = _clean_description_chunk(chunk.cast(pa.string()))
+        out.append(cleaned)
+        truncated += cut
+    return pa.chunked_array(out, pa.string()), truncated
+
+
+def _clean_description_chunk(arr: Any) -> tuple[Any, int]:
     if len(arr) == 0:
         return arr, 0
     lengths = pc.binary_length(arr)
     odd_size = pc.or_(pc.greater(lengths, MAX_DESCRIPTION_BYTES), pc.equal(lengths, 0))  # cut, or "" → null
     needs_work = pc.fill_null(pc.or_(pc.match_substring_regex(arr, _NEEDS_WORK_RE2), odd_size), False)
-    result = arr
-    truncated = 0
     positions = pc.indices_nonzero(needs_work).to_pylist()
-    if positions:
-        cleaned: list[str | None] = []
-        for text in arr.take(pa.array(positions, pa.int64())).to_pylist():
-            plain, cut = clean_description(text)
-            cleaned.append(plain)
-            truncated += cut
-        result = pc.replace_with_mask(result, needs_work, pa.array(cleaned, pa.string()))
-    return result, truncated
+    if not positions:
+        return arr, 0
+    cleaned: list[str | None] = []
+    truncated = 0
+    for text in arr.take(pa.array(positions, pa.int64())).to_pylist():
+        plain, cut = clean_description(text)
+        cleaned.append(plain)
+        truncated += cut
+    return pc.replace_with_mask(arr, needs_work, pa.array(cleaned, pa.string())), truncated

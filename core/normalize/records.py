@@ -94,7 +94,7 @@ def normalize(raw: pa.Table, kind: str, now: datetime) -> Normalized:
     columns["description"] = description
 
     out_schema = schema.arrow_schema(schema.NORMALIZED_COLUMNS)
-    arrays = [as_array(columns[f.name]).cast(f.type) for f in out_schema]
+    arrays = [columns[f.name].cast(f.type) for f in out_schema]  # chunked columns stay chunked
     if truncated:
         repaired[DESCRIPTION_TRUNCATED] = truncated
     return Normalized(pa.Table.from_arrays(arrays, schema=out_schema), rejected, examples, repaired)

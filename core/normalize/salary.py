@@ -65,7 +65,6 @@ _AMOUNT = re.compile(
     r"(?P<plus>\+)?"
     r"(?P<pct>\s*%)?"
 )
-_YEAR = re.compile(r"(?:19|20)\d\d")
 _NOT_SALARY = re.compile(r"\b401\s*\(?k\)?", re.I)  # the US retirement plan, not 401 thousand
 _RANGE_JOINER = re.compile(r"\s*(?:-|–|—|‒|−|~|to|and|bis|à|a|until|through)?\s*", re.I)
 _UP_TO = re.compile(r"\b(?:up\s*to|upto|max(?:imum)?|bis\s+zu|jusqu'à|under|less\s+than|no\s+more\s+than)\W*$", re.I)
@@ -96,20 +95,29 @@ class Salary:
     period_explicit: bool = False
 
 
+class _Token(NamedTuple):
+    """A number found in a salary text's shape (its digits all replaced by 9)."""
+
+    num_start: int
+    num_end: int
+    mult: str
+    end: int
+    plus: bool
+    may_be_year: bool  # four plain digits with no currency before them
+
+
 class _Amount(NamedTuple):  # a tuple: built per number, so it should be cheap
     value: float
+    base: float  # as written, before the multiplier
     mult: str
     start: int
     end: int
     plus: bool
     year_like: bool
 
-    @property
-    def has_multiplier(self) -> bool:
-        return bool(self.mult)
-
 
 _GROUP_SPACES = dict.fromkeys(map(ord, " '\u00a0\u202f"))
+_DIGITS_TO_NINE = str.maketrans("012345678", "999999999")
 
 
 def _number(digits: str) -> float:
@@ -128,29 +136,40 @@ def _number(digits: str) -> float:
     return float(digits)
 
 
-def _amounts(text: str) -> list[_Amount]:
+@lru_cache(maxsize=8192)
+def _tokens(shape: str) -> tuple[_Token, ...]:
+    """Where the numbers are. Only the shape matters, so texts differing in digits share the work."""
     found = []
-    for m in _AMOUNT.finditer(text):
+    for m in _AMOUNT.finditer(shape):
         if m.group("pct"):
             continue
         start = m.start()
-        if start and text[start - 1] in ".,":
+        if start and shape[start - 1] in ".,":
             continue  # the tail of "1.5.3" or similar, not a number of its own
-        if start and text[start - 1].isalpha():
-            word = re.search(r"[A-Za-z]+$", text[:start])
+        if start and shape[start - 1].isalpha():
+            word = re.search(r"[A-Za-z]+$", shape[:start])
             if word is None or (word.group().upper() not in CURRENCY_CODES and word.group() != "Rs"):
                 continue  # "Q3", "H1B": a digit glued to a word
+        mult = (m.group("mult") or "").lower()
+        num = m.group("num")
+        may_be_year = not mult and len(num) == 4 and num.isdigit() and not _after_currency(shape, start)
+        found.append(_Token(start, m.end("num"), mult, m.end(), bool(m.group("plus")), may_be_year))
+    return tuple(found)
+
+
+def _amounts(text: str, shape: str) -> list[_Amount]:
+    found = []
+    for t in _tokens(shape):
+        digits = text[t.num_start : t.num_end]
         try:
-            value = _number(m.group("num"))
+            base = _number(digits)
         except ValueError:
             continue
-        mult = (m.group("mult") or "").lower()
-        if mult:
-            value *= _MULTIPLIERS[mult]
+        value = base * _MULTIPLIERS[t.mult] if t.mult else base
         if value <= 0:
             continue
-        year_like = not mult and _YEAR.fullmatch(m.group("num")) and not _after_currency(text, start)
-        found.append(_Amount(value, mult, start, m.end(), bool(m.group("plus")), bool(year_like)))
+        year_like = t.may_be_year and digits[:2] in ("19", "20")
+        found.append(_Amount(value, base, t.mult, t.num_start, t.end, t.plus, year_like))
     if any(not a.year_like for a in found):
         found = [a for a in found if not a.year_like]  # "2024 range: $100k-$120k"
     return found
@@ -203,52 +222,64 @@ def infer_period(amount: float) -> str:
     return "year"
 
 
+@lru_cache(maxsize=8192)
+def _shape_words(shape: str) -> tuple[str | None, str | None]:
+    """Currency and explicit period: they depend on the words, not on the digits."""
+    m = _CURRENCY.search(shape)
+    return (_currency_of(m) if m else None), normalize_period(shape)
+
+
 @lru_cache(maxsize=65_536)
 def parse_salary_text(text: str | None) -> Salary:
     """Free salary text → Salary; anything without a usable amount → an empty Salary."""
     if text is None:
         return Salary()
-    text = _NOT_SALARY.sub(" ", text)
-    amounts = _amounts(text)
+    if "401" in text:
+        text = _NOT_SALARY.sub(" ", text)
+    shape = text.translate(_DIGITS_TO_NINE)
+    amounts = _amounts(text, shape)
     if not amounts:
         return Salary()
     first = amounts[0]
     low: float | None = first.value
     high: float | None = first.value
-    if len(amounts) > 1 and _is_range(text[first.end : amounts[1].start]):
+    if len(amounts) > 1 and _is_range(shape[first.end : amounts[1].start]):
         second = amounts[1]
         low, high = first.value, second.value
-        if not first.has_multiplier and second.has_multiplier:
+        if not first.mult and second.mult:
             # "100-120K", "$80 - 120k": the multiplier belongs to both ends.
-            mult = second.value / _number_or_value(text, second)
+            mult = _MULTIPLIERS[second.mult]
             if first.value * mult <= second.value and first.value * mult * 10 >= second.value:
                 low = first.value * mult
         if low > high:
             low, high = high, low
     else:
-        before = text[max(0, first.start - 30) : first.start]
-        before = _CURRENCY.sub(" ", before)
-        if _UP_TO.search(before):
+        qualifier = _qualifier(shape[max(0, first.start - 30) : first.start])
+        if qualifier == "max":
             low = None
-        elif _FROM.search(before) or first.plus:
+        elif qualifier == "min" or first.plus:
             high = None
-    currency_match = _CURRENCY.search(text)
-    currency = _currency_of(currency_match) if currency_match else None
+    currency, period = _shape_words(shape)
     if currency is None and any(a.mult in _INDIAN_MULTIPLIERS for a in amounts):
         currency = "INR"
-    period = normalize_period(text)
     largest = max(v for v in (low, high) if v is not None)
     if largest < MIN_PLAIN_AMOUNT:
         return Salary()
     return Salary(low, high, currency, period or infer_period(largest), period_explicit=period is not None)
 
 
-def _number_or_value(text: str, amount: _Amount) -> float:
-    """The amount as written, before its multiplier."""
-    m = _AMOUNT.match(text, amount.start)
-    return _number(m.group("num")) if m else amount.value
+@lru_cache(maxsize=4096)
+def _qualifier(before: str) -> str | None:
+    """ "Up to $…" → "max", "From …" → "min", else None."""
+    before = _CURRENCY.sub(" ", before)
+    if _UP_TO.search(before):
+        return "max"
+    if _FROM.search(before):
+        return "min"
+    return None
 
 
+@lru_cache(maxsize=4096)
 def _is_range(between: str) -> bool:
     between = _CURRENCY.sub(" ", between)
     return _RANGE_JOINER.fullmatch(between) is not None
