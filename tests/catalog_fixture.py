@@ -251,11 +251,30 @@ def add_user_data(settings: Settings, job_ids: list[str], seed: int = 7) -> None
     users.close()
 
 
-def build(data_dir: Path, rows: int = 20_000, seed: int = 7, *, user_data: bool = True) -> Built:
+def index_descriptions(settings: Settings, table: pa.Table, seed: int = 7) -> None:
+    """Fill the FTS5 description index (core/search.py) the way the sync does."""
+    from core.search import DescriptionIndex
+
+    rows = pa.table(
+        {
+            "job_id": table.column("job_id"),
+            "title": table.column("title"),
+            "company": table.column("company"),
+            "description": descriptions(table, seed),
+        }
+    )
+    index = DescriptionIndex(settings.search_path)
+    index.update(rows)
+    index.close()
+
+
+def build(data_dir: Path, rows: int = 20_000, seed: int = 7, *, user_data: bool = True, search: bool = True) -> Built:
     settings = settings_for(data_dir)
     table = jobs_table(rows, seed)
     snap = write_snapshot(settings, table, seed=seed)
     ids = table.column("job_id").to_pylist()
     if user_data:
         add_user_data(settings, ids, seed)
+    if search:
+        index_descriptions(settings, table, seed)
     return Built(settings, snap, ids)
