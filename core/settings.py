@@ -23,7 +23,8 @@ class SourceConfig:
     name: str
     kind: str
     enabled: bool = True
-    schedule_minutes: int | None = None  # per-source override of the global interval
+    schedule_minutes: float | None = None  # per-source override of the global interval
+    cron: str | None = None  # per-source crontab override
     timeout_s: float = 120.0
     options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -47,7 +48,8 @@ class Settings:
     config_path: Path | None
     sources: tuple[SourceConfig, ...]
     demo_default: bool  # no sources configured: the embedded demo source is used
-    interval_minutes: int = 60
+    interval_minutes: float = 60.0
+    cron: str | None = None  # a crontab expression; replaces the interval when set
     keep_snapshots: int = 5
     purge_after_days: int = 30
     max_parallel_fetch: int = 4
@@ -122,14 +124,32 @@ def _parse_sources(raw: Any, config_dir: Path | None) -> tuple[SourceConfig, ...
         enabled = _typed(item, "enabled", where, bool, True)
         sched = item.get("schedule_minutes")
         if sched is not None:
-            sched = _positive(_typed(item, "schedule_minutes", where, int, None), where + "schedule_minutes")
+            sched = _positive(_typed(item, "schedule_minutes", where, float, None), where + "schedule_minutes")
+        cron = _cron(item, where)
         timeout = _positive(_typed(item, "timeout_s", where, float, 120.0), where + "timeout_s")
-        options = {k: v for k, v in item.items() if k not in {"kind", "name", "enabled", "schedule_minutes", "timeout_s"}}
+        common = {"kind", "name", "enabled", "schedule_minutes", "cron", "timeout_s"}
+        options = {k: v for k, v in item.items() if k not in common}
         if kind == "file" and config_dir is not None:
             options.setdefault("base_dir", str(config_dir))  # relative paths are relative to the config file
         validate_options(kind, options, where)
-        out.append(SourceConfig(name, kind, enabled, sched, timeout, MappingProxyType(options)))
+        out.append(SourceConfig(name, kind, enabled, sched, cron, timeout, MappingProxyType(options)))
     return tuple(out)
+
+
+def _cron(table: Mapping[str, Any], where: str) -> str | None:
+    """A crontab expression, checked by APScheduler's own parser so a typo fails at load time."""
+    expr = table.get("cron")
+    if expr is None:
+        return None
+    if not isinstance(expr, str):
+        raise ConfigError(f"{where}cron: expected a crontab string, got {expr!r}")
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(expr, timezone="UTC")
+    except ValueError as e:
+        raise ConfigError(f"{where}cron: {e}") from e
+    return expr
 
 
 def demo_source(jobs: int = DEFAULT_DEMO_JOBS) -> SourceConfig:
@@ -180,7 +200,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         config_path=config_path,
         sources=sources,
         demo_default=demo_default,
-        interval_minutes=_positive(_typed(schedule, "interval_minutes", "schedule.", int, 60), "schedule.interval_minutes"),
+        interval_minutes=_positive(
+            _typed(schedule, "interval_minutes", "schedule.", float, 60.0), "schedule.interval_minutes"
+        ),
+        cron=_cron(schedule, "schedule."),
         keep_snapshots=max(2, _typed(retention, "snapshots", "retention.", int, 5)),
         purge_after_days=_positive(_typed(retention, "purge_delisted_after_days", "retention.", int, 30), "retention.purge_delisted_after_days"),
         max_parallel_fetch=_positive(_typed(sync, "max_parallel_fetch", "sync.", int, 4), "sync.max_parallel_fetch"),

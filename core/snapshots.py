@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from core.errors import NotFound
@@ -136,6 +137,18 @@ def prune(directory: Path, keep: int, con: duckdb.DuckDBPyConnection) -> list[st
             p.unlink(missing_ok=True)
             removed.append(p.name)
     return removed
+
+
+def desc_segments(directory: Path) -> list[str]:
+    """Description segment files on disk, oldest first."""
+    found = [(int(m.group(1)), p.name) for p in directory.iterdir() if (m := _DESC.match(p.name))]
+    return [name for _, name in sorted(found)]
+
+
+def referenced_segments(snap: Snapshot) -> set[str]:
+    """The description segments a snapshot's rows point at (read from the dictionary-encoded column)."""
+    col = pq.read_table(snap.jobs_path, columns=["desc_file"]).column("desc_file")
+    return {v for v in pc.unique(col).to_pylist() if v}
 
 
 def read_descriptions(directory: Path, rows: list[tuple[str, str]]) -> dict[str, str]:

@@ -20,6 +20,7 @@ from typing import Any
 import duckdb
 import psutil
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from core import lock, schema, snapshots
 from core.errors import JobdashError, SyncBusy
@@ -133,7 +134,11 @@ def _fetch_one(src: Source, job: _Fetch, ctx: FetchContext, gate: threading.Sema
 
 
 def fetch_all(
-    configs: Sequence[SourceConfig], ctx: FetchContext, parallel: int, built: dict[str, Source] | None = None
+    configs: Sequence[SourceConfig],
+    ctx: FetchContext,
+    parallel: int,
+    built: dict[str, Source] | None = None,
+    cancel: threading.Event | None = None,
 ) -> list[_Fetch]:
     """Fetch concurrently with a bound; a source past its timeout is failed and left behind.
 
@@ -149,14 +154,18 @@ def fetch_all(
             job.done.set()
             continue
         threading.Thread(target=_fetch_one, args=(src, job, ctx, gate), daemon=True, name=f"fetch-{job.config.name}").start()
-    for job in jobs:
+    for n, job in enumerate(jobs, 1):
         # The timeout counts from when the source started, not from when it queued behind the gate.
         while not job.done.wait(0.05):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("stopped while fetching")
             if job.started and time.perf_counter() - job.started > job.config.timeout_s:
                 job.error = f"timed out after {job.config.timeout_s:g} s"
                 job.seconds = job.config.timeout_s
                 job.table = None
                 break
+        rows = sum(j.table.num_rows for j in jobs[:n] if j.table is not None)
+        ctx.progress(n / len(jobs), f"fetched {n}/{len(jobs)} sources, {rows:,} jobs")
     return jobs
 
 
@@ -302,7 +311,7 @@ class _Engine:
         if n:
             _copy_parquet(
                 self.con,
-                "SELECT job_id, content_hash, new_description AS description FROM merged"
+                "SELECT job_id, content_hash, title, company, new_description AS description FROM merged"
                 " WHERE new_description IS NOT NULL ORDER BY job_id",
                 path,
             )
@@ -321,12 +330,8 @@ class _Engine:
         n = _scalar(self.con, "SELECT count(*) FROM merged WHERE outcome <> 'purged'")
         return int(n)
 
-    def search_updates(self) -> tuple[pa.Table, list[str]]:
-        upserts = self.con.sql(
-            "SELECT job_id, title, company, new_description AS description FROM merged WHERE new_description IS NOT NULL"
-        ).to_arrow_table()
-        purged = [r[0] for r in self.con.execute("SELECT job_id FROM merged WHERE outcome = 'purged'").fetchall()]
-        return upserts, purged
+    def purged_ids(self) -> list[str]:
+        return [r[0] for r in self.con.execute("SELECT job_id FROM merged WHERE outcome = 'purged'").fetchall()]
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
@@ -370,13 +375,29 @@ def _protected_ids(settings: Settings) -> list[str]:
     return [r[0] for r in rows]
 
 
-def _update_search(settings: Settings, upserts: pa.Table, deletes: list[str]) -> None:
-    try:
-        from core.search import DescriptionIndex
-    except ImportError:  # description search lands with the catalog issue
-        return
+def _index_descriptions(settings: Settings, purged: list[str]) -> None:
+    """Bring the FTS index up to the published snapshot: every description segment not yet indexed
+    (this run's, or one a crash left behind), streamed in batches so memory stays flat."""
+    from core.search import DescriptionIndex
+
     index = DescriptionIndex(settings.search_path)
-    index.update(upserts, deletes)
+    try:
+        snap = snapshots.current(settings.snapshots_dir)
+        if snap is None:
+            return
+        done = index.segments_done()
+        for name in snapshots.desc_segments(settings.snapshots_dir):
+            if name in done or name not in snapshots.referenced_segments(snap):
+                continue
+            for batch in pq.ParquetFile(settings.snapshots_dir / name).iter_batches(
+                batch_size=20_000, columns=["job_id", "title", "company", "description"]
+            ):
+                index.update(pa.Table.from_batches([batch]))
+            index.mark_segment_done(name)
+        if purged:
+            index.update(pa.table({"job_id": pa.array([], pa.string())}), purged)
+    finally:
+        index.close()
 
 
 def run_sync(
@@ -387,6 +408,7 @@ def run_sync(
     now: datetime | None = None,
     sources: Sequence[Source] | None = None,
     on_progress: Progress | None = None,
+    cancel: threading.Event | None = None,
 ) -> SyncResult:
     """One sync under the cross-process lock. Raises SyncBusy (and records a refused run) if one is running."""
     settings.ensure_dirs()
@@ -394,7 +416,7 @@ def run_sync(
     try:
         try:
             with lock.sync_lock(settings.lock_path, trigger):
-                return _run_locked(settings, log, trigger, only, now or utcnow(), sources, on_progress)
+                return _run_locked(settings, log, trigger, only, now or utcnow(), sources, on_progress, cancel)
         except SyncBusy as e:
             log.refused(trigger, str(e))
             raise
@@ -410,12 +432,15 @@ def _run_locked(
     now: datetime,
     given: Sequence[Source] | None,
     on_progress: Progress | None,
+    cancel: threading.Event | None,
 ) -> SyncResult:
     run_id = log.start(trigger)
     phases: dict[str, float] = {}
     t_run = time.perf_counter()
 
     def progress(frac: float, msg: str) -> None:
+        if cancel is not None and cancel.is_set():
+            raise Cancelled(f"stopped during: {msg}")
         log.progress(run_id, frac, msg)
         if on_progress:
             on_progress(frac, msg)
@@ -436,7 +461,7 @@ def _run_locked(
             progress(0.02, f"fetching {len(configs)} source(s)")
             t = time.perf_counter()
             ctx = FetchContext(now_iso=iso(now), progress=lambda f, m: progress(0.02 + 0.4 * f, m))
-            fetched = fetch_all(configs, ctx, settings.max_parallel_fetch, built)
+            fetched = fetch_all(configs, ctx, settings.max_parallel_fetch, built, cancel)
             phases["fetch"] = time.perf_counter() - t
 
             outcomes: list[SourceOutcome] = []
@@ -452,6 +477,8 @@ def _run_locked(
                     tables.append(norm.table)
                     rejected.update(norm.rejected)
                     examples.extend((f"{job.config.name}:{k}", r) for k, r in norm.examples)
+                    # Rows kept after a repair are not rejects, but the user should still see them.
+                    job.warnings += tuple(f"repaired {n}: {why}" for why, n in norm.repaired.items())
                 outcome = SourceOutcome(
                     job.config.name, job.config.kind, status, job.error or job.partial, fetched_n,
                     round(job.seconds * 1000, 1), job.warnings,
@@ -493,17 +520,18 @@ def _run_locked(
             rows = engine.write_jobs(d / snapshots.jobs_name(version))
             phases["write"] = time.perf_counter() - t
 
-            progress(0.85, "indexing descriptions")
             t = time.perf_counter()
-            upserts, purged = engine.search_updates()
-            _update_search(settings, upserts, [])
-            phases["index"] = time.perf_counter() - t
-
-            t = time.perf_counter()
+            # Past this point a stop request waits: the publish is one atomic rename.
             snapshots.publish(d, version, rows, iso(now), demo)
-            _update_search(settings, upserts.slice(0, 0), purged)
-            snapshots.prune(d, settings.keep_snapshots, engine.con)
             phases["publish"] = time.perf_counter() - t
+            phases["to_publish"] = time.perf_counter() - t_run
+
+            # The description index follows the published snapshot; a crash here is caught up next run.
+            log.progress(run_id, 0.85, "indexing descriptions")
+            t = time.perf_counter()
+            _index_descriptions(settings, engine.purged_ids())
+            snapshots.prune(d, settings.keep_snapshots, engine.con)
+            phases["index"] = time.perf_counter() - t
 
         elapsed = time.perf_counter() - t_run
         phases["total"] = elapsed
@@ -523,10 +551,11 @@ def _run_locked(
     except Exception as e:
         elapsed = time.perf_counter() - t_run
         phases["total"] = elapsed
-        message = str(e) if isinstance(e, _AllFailed) else f"{type(e).__name__}: {e}"
-        log.finish(run_id, "failed", error=message, phases={k: round(v, 3) for k, v in phases.items()})
+        message = str(e) if isinstance(e, _AllFailed | Cancelled) else f"{type(e).__name__}: {e}"
+        status = "cancelled" if isinstance(e, Cancelled) else "failed"
+        log.finish(run_id, status, error=message, phases={k: round(v, 3) for k, v in phases.items()})
         return SyncResult(
-            run_id, "failed", None, dict.fromkeys(OUTCOMES, 0), 0, {},
+            run_id, status, None, dict.fromkeys(OUTCOMES, 0), 0, {},
             tuple(outcomes) if "outcomes" in locals() else (), phases, 0, 0.0, 0.0, demo, error=message,
         )
     finally:
@@ -536,6 +565,10 @@ def _run_locked(
 
 class _AllFailed(Exception):
     pass
+
+
+class Cancelled(Exception):
+    """The sync was asked to stop (SIGTERM) before it published; the catalog is left as it was."""
 
 
 def _sources_in_catalog(settings: Settings) -> list[str]:
