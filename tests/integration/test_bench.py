@@ -41,7 +41,12 @@ def test_bench_sync_small_writes_json_and_markdown(data_dir: Path, tmp_path: Pat
     assert orm["catalog_rows"] == 2000 and orm["batch_rows"] == 200 and orm["jobs_per_s"] > 0
     assert orm["counts"]["new"] + orm["counts"]["updated"] + orm["counts"]["unchanged"] == orm["incoming_done"]
 
+    tuned = doc["orm_tuned"]
+    assert tuned["expire_on_commit"] is False and orm["expire_on_commit"] is True and tuned["jobs_per_s"] > 0
+
     figs = {f["name"]: f for f in doc["figures"]}
+    vs_tuned = figs["sync throughput (200 batch vs 2,000 catalog), vs the tuned ORM"]
+    assert vs_tuned["baseline"] == tuned["jobs_per_s"] and vs_tuned["target"] is None
     throughput = figs["sync throughput (200 batch vs 2,000 catalog)"]
     assert throughput["median"] == run["jobs_per_s"]
     assert throughput["baseline"] == orm["jobs_per_s"]
@@ -52,7 +57,7 @@ def test_bench_sync_small_writes_json_and_markdown(data_dir: Path, tmp_path: Pat
 
     text = md.read_text(encoding="utf-8")
     assert "| Benchmark | Median | Spread (min–max) | n | Baseline | Ratio | Target |" in text
-    assert "sync throughput (200 batch vs 2,000 catalog)" in text
+    assert "## 2,000 jobs" in text and "sync throughput (200 batch vs 2,000 catalog)" in text
     assert f"{doc['machine']['cpu_count']} logical CPUs" in text
 
 
