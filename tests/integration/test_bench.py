@@ -86,3 +86,30 @@ def test_bad_arguments_are_clear_errors(data_dir: Path) -> None:
         bench.run(["sync", "--jobs", "5"], load_settings())
     with pytest.raises(JobdashError, match="--repeats"):
         bench.run(["sync", "--repeats", "0"], load_settings())
+
+
+def test_markdown_has_one_section_per_catalog_size(tmp_path: Path) -> None:
+    d = tmp_path / "bench"
+    d.mkdir()
+    machine = {
+        "cpu_model": "cpu",
+        "cpu_count": 2,
+        "ram_gb": 4,
+        "platform": "p",
+        "python": "3",
+        "duckdb": "2",
+        "pyarrow": "26",
+    }
+    fig = bench.Figure("query", "first page", "ms", (2.0, 4.0, 3.0)).as_dict()
+    for stamp, jobs, median in (("1", 1_000_000, 9.0), ("2", 100_000, 3.0), ("3", 100_000, 2.5)):
+        doc = {
+            "created_at": stamp, "params": {"target": "all", "jobs": jobs, "repeats": 3}, "machine": machine,
+            "figures": [{**fig, "median": median}],
+        }  # fmt: skip
+        (d / f"bench-2026010{stamp}T000000000000Z.json").write_text(json.dumps(doc), encoding="utf-8")
+    docs = bench.latest_per_size(d)
+    assert [(x["params"]["jobs"], x["created_at"]) for x in docs] == [(100_000, "3"), (1_000_000, "1")]
+    text = bench.markdown(docs)
+    assert text.index("## 100,000 jobs") < text.index("## 1,000,000 jobs")
+    assert "| first page | 2.5 ms | 2.0–4.0 | 3 |" in text and "| first page | 9.0 ms |" in text
+    assert "| first page | 3.0 ms |" not in text  # an older run of the same size is replaced
