@@ -56,6 +56,7 @@ COLUMNS: tuple[GridColumn, ...] = (
     GridColumn("source", "Source", "text", width=110),
     GridColumn("stage", "Stage", "text", width=120),
     GridColumn("url", "Posting", "link", width=90, sortable=False, filterable=False),
+    GridColumn("dup_count", "Postings", "number", width=90, sortable=False, filterable=False),  # collapsed view only
     GridColumn("job_id", "Job id", "text", hide=True),
 )
 BY_FIELD = {c.field: c for c in COLUMNS}
@@ -279,7 +280,7 @@ def _column_def(c: GridColumn) -> dict[str, Any]:
     return d
 
 
-def grid_options(m: dict[str, Any], selected_ids: list[str]) -> dict[str, Any]:
+def grid_options(m: dict[str, Any], selected_ids: list[str], fields: list[str]) -> dict[str, Any]:
     sort_model = [{"colId": s["colId"], "sort": s["sort"]} for s in m.get("sort") or [] if s.get("colId") in BY_FIELD]
     initial: dict[str, Any] = {}
     if sort_model:
@@ -289,7 +290,7 @@ def grid_options(m: dict[str, Any], selected_ids: list[str]) -> dict[str, Any]:
     if selected_ids:
         initial["rowSelection"] = selected_ids
     opts: dict[str, Any] = {
-        "columnDefs": [_column_def(c) for c in COLUMNS],
+        "columnDefs": [_column_def(c) for c in COLUMNS if c.field in fields],
         "defaultColDef": {
             "resizable": True,
             "floatingFilter": True,
@@ -319,9 +320,10 @@ def show(page: Page, v: View) -> list[str]:
     st.session_state[keys.PAGE_CURSOR + "_edges"] = {"first": page.first_key, "last": page.last_key}
     m = model()
     chosen = selected()
+    df = frame(page.rows)
     AgGrid(
-        frame(page.rows),
-        gridOptions=grid_options(m, chosen),
+        df,
+        gridOptions=grid_options(m, chosen, list(df.columns)),
         height=GRID_HEIGHT,
         data_return_mode=DataReturnMode.CUSTOM,
         custom_jscode_for_grid_return=RETURN_MODEL,
