@@ -19,6 +19,7 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sync", help="fetch every enabled source and publish a new snapshot")
     s.add_argument("--source", metavar="NAME", help="sync only this source")
     s.add_argument("--json", action="store_true", help="print the run as one JSON object")
+    s.add_argument("--request", action="store_true", help="ask the running scheduler to sync now instead")
     s.add_argument("--trigger", default="cli", help=argparse.SUPPRESS)
 
     st = sub.add_parser("status", help="current snapshot, last run's counts, recent runs")
@@ -99,6 +100,16 @@ def _sync(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.source:
         settings.source(args.source)  # a clear error for an unknown name, before anything runs
+    if args.request:
+        from core import control
+
+        rid = control.request_sync(settings, "cli", args.source)
+        hb = control.scheduler(settings)
+        if hb is None:
+            print(f"request #{rid} queued; the scheduler is not running, so it waits until `python scheduler.py` starts")
+        else:
+            print(f"request #{rid} sent; the scheduler (pid {hb.pid}) picks it up within a second")
+        return 0
     result = run_sync(settings, trigger=args.trigger, only=args.source)
     return _report(result, args.json)
 

@@ -1,4 +1,4 @@
-"""scheduler.py as a real process: runs once at start, beats, honours Sync now, exits on SIGTERM."""
+"""scheduler.py as a real process in a temp data folder with a short interval."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,47 +21,61 @@ from core.settings import load_settings
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _wait(pred, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+def _wait(pred: Callable[[], Any], timeout: float = 90.0) -> Any:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        if pred():
-            return
-        time.sleep(0.2)
+        if value := pred():
+            return value
+        time.sleep(0.05)
     raise AssertionError("condition not met in time")
 
 
 @pytest.mark.slow
 def test_scheduler_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = tmp_path / "jobdash.toml"
-    cfg.write_text('[[sources]]\nname = "demo"\nkind = "demo"\njobs = 300\nchurn = false\n', encoding="utf-8")
+    # 0.1 min = 6 s between runs; 20k demo jobs make a run long enough to send a request during it.
+    cfg.write_text('[schedule]\ninterval_minutes = 0.1\n[[sources]]\nname = "demo"\nkind = "demo"\njobs = 20000\n')
     monkeypatch.setenv("JOBDASH_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("JOBDASH_CONFIG", str(cfg))
     settings = load_settings()
     proc = subprocess.Popen([sys.executable, "scheduler.py"], cwd=ROOT, env=os.environ.copy(),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def runs() -> list[dict[str, Any]]:
+        log = RunLog(settings.db_path)
+        try:
+            return list(reversed(log.recent(50)))
+        finally:
+            log.close()
+
     try:
-        def runs() -> list[dict]:  # type: ignore[type-arg]
-            log = RunLog(settings.db_path)
-            try:
-                return [r for r in log.recent(10) if r["status"] in ("ok", "partial")]
-            finally:
-                log.close()
+        _wait(lambda: [r for r in runs() if r["status"] == "ok"])
+        first = runs()[0]
+        assert first["trigger"] == "scheduler" and first["counts"]["new"] > 19000, "runs at start"
+        hb = _wait(lambda: control.scheduler(settings))
+        assert hb.pid == proc.pid and hb.next_run is not None
 
-        _wait(lambda: len(runs()) >= 1)
-        assert runs()[0]["trigger"] == "scheduler" and runs()[0]["counts"]["new"] == 300
-        _wait(lambda: control.scheduler(settings) is not None)
-        hb = control.scheduler(settings)
-        assert hb is not None and hb.pid == proc.pid and hb.next_run is not None
-
-        # Two quick clicks become one deferred-or-immediate run, never a dropped one.
+        # A request sent while a run is in progress is deferred, then served after it.
+        running = _wait(lambda: control.running_run(settings), timeout=60)
         control.request_sync(settings, "test")
-        control.request_sync(settings, "test")
-        _wait(lambda: any(r["trigger"] == "request" for r in runs()))
+        served = _wait(lambda: [r for r in runs() if r["trigger"] == "request" and r["finished_at"]])
+        during = next(r for r in runs() if r["id"] == running["id"])
+        assert served[0]["started_at"] >= during["finished_at"], "served after the run it arrived during"
         assert control.pending_requests(settings) == 0
+        _wait(lambda: sum(r["trigger"] == "scheduler" for r in runs()) >= 2)  # and again on the interval
 
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
+        t = time.monotonic()
+        assert proc.wait(timeout=10) == 0
+        assert time.monotonic() - t < 5, "SIGTERM exits within 5 s"
         assert control.scheduler(settings) is None, "a clean exit clears the heartbeat"
+        assert (settings.data_dir / "logs" / "scheduler.log").read_text().count("run #") >= 2
+
+        done = [r for r in runs() if r["finished_at"]]
+        spans = sorted((datetime.fromisoformat(r["started_at"]), datetime.fromisoformat(r["finished_at"])) for r in done)
+        for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+            assert start >= end, "no two runs overlap"
+        assert all(r["status"] in ("ok", "cancelled") for r in done)
     finally:
         if proc.poll() is None:
             proc.kill()
