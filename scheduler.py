@@ -97,14 +97,20 @@ class Scheduler:
         s = self.settings
         now = datetime.now(UTC)
         self.aps.add_job(
-            self.sync, trigger(s.interval_minutes, s.cron), args=[self.main_sources(), "scheduler"], id=MAIN_JOB,
+            self.sync,
+            trigger(s.interval_minutes, s.cron),
+            args=[self.main_sources(), "scheduler"],
+            id=MAIN_JOB,
             next_run_time=now,
         )
         for src in s.sources:
             if src.enabled and (src.schedule_minutes or src.cron):
                 self.aps.add_job(
-                    self.sync, trigger(src.schedule_minutes, src.cron), args=[[src.name], "scheduler"],
-                    id=f"sync-{src.name}", next_run_time=now,
+                    self.sync,
+                    trigger(src.schedule_minutes, src.cron),
+                    args=[[src.name], "scheduler"],
+                    id=f"sync-{src.name}",
+                    next_run_time=now,
                 )
         self.aps.add_job(self.poll, IntervalTrigger(seconds=POLL_S), id="poll", executor="poll", next_run_time=now)
         self.aps.start()

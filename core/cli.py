@@ -87,11 +87,16 @@ def _report(result: Any, as_json: bool) -> int:
             print(f"snapshot v{result.version}{' (demo data)' if result.demo else ''}")
         print("  " + "  ".join(f"{k} {c.get(k, 0):,}" for k in c) + f"  rejected {result.rejected:,}")
         for s in result.sources:
-            print(f"  source {s.name} [{s.kind}]: {s.status}, {s.fetched:,} fetched" + (f" — {s.error}" if s.error else ""))
+            print(
+                f"  source {s.name} [{s.kind}]: {s.status}, {s.fetched:,} fetched"
+                + (f" — {s.error}" if s.error else "")
+            )
         for reason, n in sorted(result.reject_reasons.items(), key=lambda kv: -kv[1]):
             print(f"  rejected {n:,}: {reason}")
-        print(f"  {result.jobs_per_s:,.0f} jobs/s, peak RSS {result.peak_rss_mb:,.0f} MB, phases "
-              + ", ".join(f"{k} {v:.2f}s" for k, v in result.phases.items()))
+        print(
+            f"  {result.jobs_per_s:,.0f} jobs/s, peak RSS {result.peak_rss_mb:,.0f} MB, phases "
+            + ", ".join(f"{k} {v:.2f}s" for k, v in result.phases.items())
+        )
     return 0 if result.status in ("ok", "partial") else 1
 
 
@@ -106,7 +111,9 @@ def _sync(settings: Settings, args: argparse.Namespace) -> int:
         rid = control.request_sync(settings, "cli", args.source)
         hb = control.scheduler(settings)
         if hb is None:
-            print(f"request #{rid} queued; the scheduler is not running, so it waits until `python scheduler.py` starts")
+            print(
+                f"request #{rid} queued; the scheduler is not running, so it waits until `python scheduler.py` starts"
+            )
         else:
             print(f"request #{rid} sent; the scheduler (pid {hb.pid}) picks it up within a second")
         return 0
@@ -146,8 +153,22 @@ def status_dict(settings: Settings, runs: int = 5) -> dict[str, Any]:
         "demo": bool(snap and snap.demo),
         "last_counts": last_done["counts"] if last_done else None,
         "runs": [
-            {k: r[k] for k in ("id", "trigger", "status", "started_at", "finished_at", "snapshot_version", "counts",
-                               "rejected", "jobs_per_s", "peak_rss_mb", "error")}
+            {
+                k: r[k]
+                for k in (
+                    "id",
+                    "trigger",
+                    "status",
+                    "started_at",
+                    "finished_at",
+                    "snapshot_version",
+                    "counts",
+                    "rejected",
+                    "jobs_per_s",
+                    "peak_rss_mb",
+                    "error",
+                )
+            }
             for r in recent
         ],
     }
@@ -167,9 +188,11 @@ def _status(settings: Settings, args: argparse.Namespace) -> int:
     if doc["last_counts"]:
         print("last run: " + ", ".join(f"{k} {v:,}" for k, v in doc["last_counts"].items()))
     for r in doc["runs"]:
-        print(f"  #{r['id']} {r['started_at']} {r['trigger']:<10} {r['status']:<8}"
-              + (f" v{r['snapshot_version']}" if r["snapshot_version"] else "")
-              + (f" — {r['error']}" if r["error"] else ""))
+        print(
+            f"  #{r['id']} {r['started_at']} {r['trigger']:<10} {r['status']:<8}"
+            + (f" v{r['snapshot_version']}" if r["snapshot_version"] else "")
+            + (f" — {r['error']}" if r["error"] else "")
+        )
     return 0
 
 
@@ -183,8 +206,12 @@ def _sources(settings: Settings, args: argparse.Namespace) -> int:
         log.close()
     rows = [
         {
-            "name": s.name, "kind": s.kind, "enabled": s.enabled, "schedule_minutes": s.schedule_minutes,
-            "last_status": health.get(s.name, {}).get("status"), "last_error": health.get(s.name, {}).get("last_error"),
+            "name": s.name,
+            "kind": s.kind,
+            "enabled": s.enabled,
+            "schedule_minutes": s.schedule_minutes,
+            "last_status": health.get(s.name, {}).get("status"),
+            "last_error": health.get(s.name, {}).get("last_error"),
             "fetched": health.get(s.name, {}).get("fetched"),
             "failures_in_a_row": health.get(s.name, {}).get("failures_in_a_row", 0),
         }
@@ -194,7 +221,9 @@ def _sources(settings: Settings, args: argparse.Namespace) -> int:
         _print_json(rows)
         return 0
     for r in rows:
-        print(f"{r['name']:<24} {r['kind']:<10} {'on ' if r['enabled'] else 'off'} "
-              f"{r['last_status'] or 'never run':<9} {r['fetched'] or 0:>7,}"
-              + (f"  {r['last_error']}" if r["last_error"] else ""))
+        print(
+            f"{r['name']:<24} {r['kind']:<10} {'on ' if r['enabled'] else 'off'} "
+            f"{r['last_status'] or 'never run':<9} {r['fetched'] or 0:>7,}"
+            + (f"  {r['last_error']}" if r["last_error"] else "")
+        )
     return 0

@@ -73,16 +73,31 @@ class RunLog:
                 "INSERT OR REPLACE INTO run_sources (run_id, source, kind, status, error, fetched, duration_ms, warnings)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    run_id, outcome.name, outcome.kind, outcome.status, outcome.error, outcome.fetched,
-                    outcome.duration_ms, json.dumps(list(outcome.warnings)),
+                    run_id,
+                    outcome.name,
+                    outcome.kind,
+                    outcome.status,
+                    outcome.error,
+                    outcome.fetched,
+                    outcome.duration_ms,
+                    json.dumps(list(outcome.warnings)),
                 ],
             )
 
     def finish(self, run_id: int, status: str, **fields: Any) -> None:
         values = {k: (json.dumps(v) if isinstance(v, dict | list | tuple) else v) for k, v in fields.items()}
         allowed = {
-            "snapshot_version", "demo", "counts", "rejected", "reject_reasons", "reject_examples", "phases",
-            "jobs_in", "jobs_per_s", "peak_rss_mb", "error",
+            "snapshot_version",
+            "demo",
+            "counts",
+            "rejected",
+            "reject_reasons",
+            "reject_examples",
+            "phases",
+            "jobs_in",
+            "jobs_per_s",
+            "peak_rss_mb",
+            "error",
         }
         unknown = set(values) - allowed
         if unknown:
@@ -113,7 +128,9 @@ class RunLog:
         ).fetchall()
         health: dict[str, dict[str, Any]] = {}
         for r in rows:
-            h = health.setdefault(r["source"], {**dict(r), "failures_in_a_row": 0, "streak_open": True, "last_error": None})
+            h = health.setdefault(
+                r["source"], {**dict(r), "failures_in_a_row": 0, "streak_open": True, "last_error": None}
+            )
             if h["streak_open"]:
                 if r["status"] == "failed":
                     h["failures_in_a_row"] += 1

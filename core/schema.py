@@ -60,8 +60,15 @@ COLUMNS: tuple[Column, ...] = (
     Column("content_hash", _S, "VARCHAR", "Content hash", filterable=False, sortable=False),
     Column("dup_group", _S, "VARCHAR", "Duplicate group", sortable=False),
     Column(
-        "description", _S, "VARCHAR", "Description", content=True, hot=False, raw=True,
-        filterable=False, sortable=False,
+        "description",
+        _S,
+        "VARCHAR",
+        "Description",
+        content=True,
+        hot=False,
+        raw=True,
+        filterable=False,
+        sortable=False,
     ),
 )
 
@@ -79,7 +86,12 @@ CONTENT_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.content)
 HOT_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.hot)
 # Columns the sync owns; normalization produces all the others.
 SYNC_COLUMNS: tuple[str, ...] = (
-    "first_seen_at", "last_seen_at", "changed_at", "delisted_at", "content_hash", "dup_group",
+    "first_seen_at",
+    "last_seen_at",
+    "changed_at",
+    "delisted_at",
+    "content_hash",
+    "dup_group",
 )
 NORMALIZED_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.name not in SYNC_COLUMNS)
 

@@ -205,7 +205,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         cron=_cron(schedule, "schedule."),
         keep_snapshots=max(2, _typed(retention, "snapshots", "retention.", int, 5)),
-        purge_after_days=_positive(_typed(retention, "purge_delisted_after_days", "retention.", int, 30), "retention.purge_delisted_after_days"),
+        purge_after_days=_positive(
+            _typed(retention, "purge_delisted_after_days", "retention.", int, 30), "retention.purge_delisted_after_days"
+        ),
         max_parallel_fetch=_positive(_typed(sync, "max_parallel_fetch", "sync.", int, 4), "sync.max_parallel_fetch"),
         memory_limit=_typed(sync, "memory_limit", "sync.", str, "2GB"),
         thresholds=Thresholds(**th),

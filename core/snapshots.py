@@ -160,6 +160,8 @@ def read_descriptions(directory: Path, rows: list[tuple[str, str]]) -> dict[str,
     out: dict[str, str] = {}
     for name, ids in by_file.items():
         table = pq.read_table(directory / name, columns=["job_id", "description"], filters=[("job_id", "in", ids)])
-        for job_id, text in zip(table.column("job_id").to_pylist(), table.column("description").to_pylist(), strict=True):
+        for job_id, text in zip(
+            table.column("job_id").to_pylist(), table.column("description").to_pylist(), strict=True
+        ):
             out[job_id] = text or ""
     return out

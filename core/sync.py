@@ -153,7 +153,9 @@ def fetch_all(
             job.error = str(e)
             job.done.set()
             continue
-        threading.Thread(target=_fetch_one, args=(src, job, ctx, gate), daemon=True, name=f"fetch-{job.config.name}").start()
+        threading.Thread(
+            target=_fetch_one, args=(src, job, ctx, gate), daemon=True, name=f"fetch-{job.config.name}"
+        ).start()
     for n, job in enumerate(jobs, 1):
         # The timeout counts from when the source started, not from when it queued behind the gate.
         while not job.done.wait(0.05):
@@ -181,9 +183,7 @@ def _dup_key_sql(alias: str) -> str:
         r" '\b(inc|llc|ltd|gmbh|corp|corporation|co|plc|sa|ag|bv)\b\.?', '', 'g'), '[^a-z0-9]+', '', 'g')"
     )
     title = f"regexp_replace(lower(coalesce({alias}.title, '')), '[^a-z0-9]+', '', 'g')"
-    place = (
-        f"lower(coalesce({alias}.city, CASE WHEN {alias}.is_remote THEN 'remote' END, {alias}.country, {alias}.location, ''))"
-    )
+    place = f"lower(coalesce({alias}.city, CASE WHEN {alias}.is_remote THEN 'remote' END, {alias}.country, {alias}.location, ''))"
     return f"md5({company} || '|' || {title} || '|' || {place})"
 
 
@@ -245,7 +245,9 @@ class _Engine:
                 pick.append(f"coalesce(i.{q}, p.{q}) AS {q}")
             else:
                 # Updated: scraped fields replaced, but a richer stored value is never overwritten by an empty one.
-                pick.append(f"CASE WHEN o.outcome IN ('new', 'updated', 'relisted') THEN coalesce(i.{q}, p.{q}) ELSE p.{q} END AS {q}")
+                pick.append(
+                    f"CASE WHEN o.outcome IN ('new', 'updated', 'relisted') THEN coalesce(i.{q}, p.{q}) ELSE p.{q} END AS {q}"
+                )
         changed = "(p.job_id IS NULL OR i.content_hash <> p.content_hash)"
         self.con.execute(
             f"""
@@ -318,9 +320,7 @@ class _Engine:
         return int(n)
 
     def write_jobs(self, path: Path) -> int:
-        cols = ", ".join(
-            "d.dup_group" if c == "dup_group" else f"m.{schema.quote(c)}" for c in schema.HOT_COLUMNS
-        )
+        cols = ", ".join("d.dup_group" if c == "dup_group" else f"m.{schema.quote(c)}" for c in schema.HOT_COLUMNS)
         _copy_parquet(
             self.con,
             f"SELECT {cols}, m.desc_file FROM merged m LEFT JOIN dups d USING (job_id)"
@@ -355,9 +355,7 @@ def _sql_path(path: Path) -> str:
 
 def _copy_parquet(con: duckdb.DuckDBPyConnection, select: str, final: Path) -> None:
     tmp = final.with_name(f".{final.name}.tmp")
-    con.execute(
-        f"COPY ({select}) TO '{_sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
-    )
+    con.execute(f"COPY ({select}) TO '{_sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)")
     snapshots.fsync_replace(tmp, final)
 
 
@@ -480,19 +478,20 @@ def _run_locked(
                     # Rows kept after a repair are not rejects, but the user should still see them.
                     job.warnings += tuple(f"repaired {n}: {why}" for why, n in norm.repaired.items())
                 outcome = SourceOutcome(
-                    job.config.name, job.config.kind, status, job.error or job.partial, fetched_n,
-                    round(job.seconds * 1000, 1), job.warnings,
+                    job.config.name,
+                    job.config.kind,
+                    status,
+                    job.error or job.partial,
+                    fetched_n,
+                    round(job.seconds * 1000, 1),
+                    job.warnings,
                 )
                 outcomes.append(outcome)
                 log.source(run_id, outcome)
             phases["normalize"] = time.perf_counter() - t
             progress(0.5, "diffing against the current snapshot")
 
-            batch = (
-                pa.concat_tables(tables)
-                if tables
-                else schema.arrow_schema(schema.NORMALIZED_COLUMNS).empty_table()
-            )
+            batch = pa.concat_tables(tables) if tables else schema.arrow_schema(schema.NORMALIZED_COLUMNS).empty_table()
             ok = [o.name for o in outcomes if o.status == "ok"]
             held = [o.name for o in outcomes if o.status != "ok"]
             if given is None:
@@ -538,14 +537,33 @@ def _run_locked(
         status = "ok" if all(o.status == "ok" for o in outcomes) else "partial"
         jobs_in = batch.num_rows + sum(rejected.values())
         result = SyncResult(
-            run_id, status, version, counts, sum(rejected.values()), dict(rejected), tuple(outcomes),
-            {k: round(v, 3) for k, v in phases.items()}, jobs_in, round(jobs_in / elapsed, 1) if elapsed else 0.0,
-            rss.mb, demo, collapsed,
+            run_id,
+            status,
+            version,
+            counts,
+            sum(rejected.values()),
+            dict(rejected),
+            tuple(outcomes),
+            {k: round(v, 3) for k, v in phases.items()},
+            jobs_in,
+            round(jobs_in / elapsed, 1) if elapsed else 0.0,
+            rss.mb,
+            demo,
+            collapsed,
         )
         log.finish(
-            run_id, status, snapshot_version=version, demo=int(demo), counts=counts, rejected=result.rejected,
-            reject_reasons=result.reject_reasons, reject_examples=examples[:20], phases=result.phases,
-            jobs_in=jobs_in, jobs_per_s=result.jobs_per_s, peak_rss_mb=result.peak_rss_mb,
+            run_id,
+            status,
+            snapshot_version=version,
+            demo=int(demo),
+            counts=counts,
+            rejected=result.rejected,
+            reject_reasons=result.reject_reasons,
+            reject_examples=examples[:20],
+            phases=result.phases,
+            jobs_in=jobs_in,
+            jobs_per_s=result.jobs_per_s,
+            peak_rss_mb=result.peak_rss_mb,
         )
         return result
     except Exception as e:
@@ -555,8 +573,19 @@ def _run_locked(
         status = "cancelled" if isinstance(e, Cancelled) else "failed"
         log.finish(run_id, status, error=message, phases={k: round(v, 3) for k, v in phases.items()})
         return SyncResult(
-            run_id, status, None, dict.fromkeys(OUTCOMES, 0), 0, {},
-            tuple(outcomes) if "outcomes" in locals() else (), phases, 0, 0.0, 0.0, demo, error=message,
+            run_id,
+            status,
+            None,
+            dict.fromkeys(OUTCOMES, 0),
+            0,
+            {},
+            tuple(outcomes) if "outcomes" in locals() else (),
+            phases,
+            0,
+            0.0,
+            0.0,
+            demo,
+            error=message,
         )
     finally:
         if engine is not None:

@@ -19,7 +19,9 @@ def cli(tmp_path: Path, *args: str, config: str | None = None) -> subprocess.Com
     cfg = tmp_path / "jobdash.toml"
     cfg.write_text(config or "", encoding="utf-8")
     env["JOBDASH_CONFIG"] = str(cfg)
-    return subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "core", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_embedded_default_demo_sync_and_status(tmp_path: Path) -> None:
@@ -28,7 +30,9 @@ def test_embedded_default_demo_sync_and_status(tmp_path: Path) -> None:
     doc = json.loads(first.stdout)
     assert set(doc["counts"]) == OUTCOMES
     assert doc["counts"]["new"] > 4000 and doc["demo"] is True
-    assert doc["sources"] == [{"name": "demo", "kind": "demo", "status": "ok", "error": None, "fetched": doc["sources"][0]["fetched"]}]
+    assert doc["sources"] == [
+        {"name": "demo", "kind": "demo", "status": "ok", "error": None, "fetched": doc["sources"][0]["fetched"]}
+    ]
 
     status = cli(tmp_path, "status", "--json")
     st = json.loads(status.stdout)

@@ -38,8 +38,13 @@ def test_scheduler_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("JOBDASH_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("JOBDASH_CONFIG", str(cfg))
     settings = load_settings()
-    proc = subprocess.Popen([sys.executable, "scheduler.py"], cwd=ROOT, env=os.environ.copy(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "scheduler.py"],
+        cwd=ROOT,
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
     def runs() -> list[dict[str, Any]]:
         log = RunLog(settings.db_path)
@@ -72,7 +77,9 @@ def test_scheduler_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
         assert (settings.data_dir / "logs" / "scheduler.log").read_text().count("run #") >= 2
 
         done = [r for r in runs() if r["finished_at"]]
-        spans = sorted((datetime.fromisoformat(r["started_at"]), datetime.fromisoformat(r["finished_at"])) for r in done)
+        spans = sorted(
+            (datetime.fromisoformat(r["started_at"]), datetime.fromisoformat(r["finished_at"])) for r in done
+        )
         for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
             assert start >= end, "no two runs overlap"
         assert all(r["status"] in ("ok", "cancelled") for r in done)

@@ -60,10 +60,18 @@ def test_three_runs_produce_every_outcome(settings: Settings) -> None:
     # Run 2: a2 changes, a3/a4/a5 vanish, a6 is new, B fails (its jobs must stay listed).
     a_run2 = [job("a1"), job("a2", title="Senior Data Engineer", description=None), job("a6")]
     r2 = run_sync(
-        settings, now=T0 + timedelta(days=1), sources=[static("A", a_run2), static("B", [], error="HTTP 500 after 3 attempts")]
+        settings,
+        now=T0 + timedelta(days=1),
+        sources=[static("A", a_run2), static("B", [], error="HTTP 500 after 3 attempts")],
     )
     assert r2.status == "partial"
-    assert {k: v for k, v in r2.counts.items() if v} == {"new": 1, "updated": 1, "unchanged": 1, "delisted": 3, "untouched": 3}
+    assert {k: v for k, v in r2.counts.items() if v} == {
+        "new": 1,
+        "updated": 1,
+        "unchanged": 1,
+        "delisted": 3,
+        "untouched": 3,
+    }
     cat = catalog(settings)
     assert cat["a2"]["title"] == "Senior Data Engineer"
     assert cat["a2"]["changed_at"] == T0 + timedelta(days=1)
@@ -83,8 +91,10 @@ def test_three_runs_produce_every_outcome(settings: Settings) -> None:
     r3 = run_sync(
         settings,
         now=later,
-        sources=[static("A", [job("a1"), job("a2", title="Senior Data Engineer", description=None), job("a3"), job("a6")]),
-                 static("B", b[:2])],
+        sources=[
+            static("A", [job("a1"), job("a2", title="Senior Data Engineer", description=None), job("a3"), job("a6")]),
+            static("B", b[:2]),
+        ],
     )
     assert {k: v for k, v in r3.counts.items() if v} == {"unchanged": 5, "relisted": 1, "delisted": 1, "purged": 1}
     cat = catalog(settings)
@@ -106,7 +116,9 @@ def test_duplicates_in_one_batch_collapse_and_unchanged_descriptions_are_not_rew
     r1 = run_sync(settings, now=T0, sources=[static("A", rows)])
     assert r1.counts["new"] == 2 and r1.collapsed == 1
     assert catalog(settings)["a1"]["title"] == "Data Engineer II", "the last duplicate wins"
-    r2 = run_sync(settings, now=T0 + timedelta(hours=1), sources=[static("A", [job("a1", title="Data Engineer II"), job("a2")])])
+    r2 = run_sync(
+        settings, now=T0 + timedelta(hours=1), sources=[static("A", [job("a1", title="Data Engineer II"), job("a2")])]
+    )
     assert r2.counts["unchanged"] == 2
     d = settings.snapshots_dir
     assert not (d / snapshots.desc_name(r2.version or 0)).exists(), "no new descriptions, no new segment"
@@ -182,7 +194,9 @@ def test_sources_dropped_from_config_are_delisted_in_a_full_run(
     from core.settings import load_settings
 
     csv = tmp_path / "jobs.csv"
-    csv.write_text("id,title,company,location,job_url\n1,Analyst,Initech,Austin TX,https://x.example/1\n", encoding="utf-8")
+    csv.write_text(
+        "id,title,company,location,job_url\n1,Analyst,Initech,Austin TX,https://x.example/1\n", encoding="utf-8"
+    )
     cfg = tmp_path / "jobdash.toml"
     cfg.write_text('[[sources]]\nname = "demo"\nkind = "demo"\njobs = 50\nchurn = false\n', encoding="utf-8")
     monkeypatch.setenv("JOBDASH_CONFIG", str(cfg))

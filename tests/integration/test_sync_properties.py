@@ -8,7 +8,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from core import db, snapshots
 from core.settings import load_settings
@@ -18,12 +20,16 @@ from tests.conftest import job, static
 T0 = datetime(2026, 1, 1)
 ids = st.integers(min_value=0, max_value=30)
 batch = st.lists(st.tuples(ids, st.integers(0, 2), st.booleans()), max_size=25)  # (id, content variant, valid)
-runs = st.lists(st.tuples(batch, st.booleans(), st.integers(0, 45)), min_size=1, max_size=5)  # (rows, source fails, days later)
+runs = st.lists(
+    st.tuples(batch, st.booleans(), st.integers(0, 45)), min_size=1, max_size=5
+)  # (rows, source fails, days later)
 
 
 @hsettings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(plan=runs, starred=st.sets(ids, max_size=6))
-def test_each_row_one_outcome(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, plan, starred) -> None:
+def test_each_row_one_outcome(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, plan, starred
+) -> None:
     d: Path = tmp_path_factory.mktemp("prop")
     monkeypatch.setenv("JOBDASH_DATA_DIR", str(d / "data"))
     cfg = d / "empty.toml"
@@ -55,7 +61,9 @@ def test_each_row_one_outcome(tmp_path_factory: pytest.TempPathFactory, monkeypa
                 catalog[n] = False
         snap = snapshots.current(settings.snapshots_dir)
         assert snap is not None
-        present = {r[0]: r[1] for r in duckdb.sql(f"SELECT native_id, job_id FROM read_parquet('{snap.jobs_path}')").fetchall()}
+        present = {
+            r[0]: r[1] for r in duckdb.sql(f"SELECT native_id, job_id FROM read_parquet('{snap.jobs_path}')").fetchall()
+        }
         assert protected <= set(present.values()), "a job with user data was purged"
         for n in list(catalog):
             if n not in present:

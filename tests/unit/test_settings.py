@@ -28,7 +28,9 @@ def test_no_config_means_the_embedded_demo(tmp_path: Path) -> None:
 
 
 def test_a_full_config(tmp_path: Path) -> None:
-    s = load(tmp_path, """
+    s = load(
+        tmp_path,
+        """
 [schedule]
 interval_minutes = 30
 [retention]
@@ -45,11 +47,14 @@ schedule_minutes = 120
 kind = "file"
 path = "exports/*.csv"
 enabled = false
-""")
+""",
+    )
     assert s.interval_minutes == 30 and s.keep_snapshots == 3 and s.purge_after_days == 14
     assert s.thresholds.slow_query_p95_ms == 80.0
     assert [(c.name, c.kind, c.enabled, c.schedule_minutes) for c in s.sources] == [
-        ("acme", "greenhouse", True, 120), ("file", "file", False, None)]
+        ("acme", "greenhouse", True, 120),
+        ("file", "file", False, None),
+    ]
     assert s.sources[1].options["base_dir"] == str(tmp_path), "relative file paths resolve next to the config"
     assert not s.data_dir.exists(), "loading settings writes nothing"
 
@@ -62,7 +67,10 @@ enabled = false
         ("colour = 'blue'", "colour: unknown key"),
         ("[[sources]]\nkind = 'greenhouse'", "sources[0].board: required"),
         ("[[sources]]\nkind = 'monster'", "unknown source kind 'monster'"),
-        ("[[sources]]\nkind = 'lever'\nsite = 'x'\n[[sources]]\nkind = 'lever'\nsite = 'y'", "sources[1].name: duplicate"),
+        (
+            "[[sources]]\nkind = 'lever'\nsite = 'x'\n[[sources]]\nkind = 'lever'\nsite = 'y'",
+            "sources[1].name: duplicate",
+        ),
         ("[[sources]]\nkind = 'demo'\nenabled = 'yes'", "sources[0].enabled: expected bool"),
         ("[[sources]]\nkind = 'demo'\njobs = 0", "sources[0].jobs"),
         ("[alerts]\nnoise = 1", "alerts.noise: unknown threshold"),
