@@ -360,17 +360,14 @@ def _copy_parquet(con: duckdb.DuckDBPyConnection, select: str, final: Path) -> N
 
 
 def _protected_ids(settings: Settings) -> list[str]:
-    from core import db
+    """Jobs with any user data (stars, stage or its history, notes, follow-ups): never purged."""
+    from core.userdata import UserData
 
-    conn = db.connect(settings.db_path)
+    users = UserData(settings.db_path)
     try:
-        rows = conn.execute(
-            "SELECT job_id FROM user_jobs WHERE starred = 1 OR stage <> 'inbox' OR notes <> ''"
-            " OR follow_up_on IS NOT NULL OR hidden = 1"
-        ).fetchall()
+        return users.ids_with_data()
     finally:
-        conn.close()
-    return [r[0] for r in rows]
+        users.close()
 
 
 def _index_descriptions(settings: Settings, purged: list[str]) -> None:
