@@ -101,7 +101,7 @@ class Catalog:
         self._user_rev: int | None = None
         self._index: Any = None
         # Exact totals by (table, user revision, filter): paging through one filter counts it once.
-        self._counts: OrderedDict[tuple[str, int | None, JobFilter], int] = OrderedDict()
+        self._counts: OrderedDict[tuple[str, int | None, int | None, JobFilter], int] = OrderedDict()
         self._counts_lock = threading.Lock()
         self._reload_users()
         self.refresh()
@@ -364,16 +364,24 @@ class Catalog:
         return self._run(lambda cur, table: self._count_on(cur, table, flt), matches) or 0
 
     def _count_on(self, cur: duckdb.DuckDBPyConnection, table: str, flt: JobFilter) -> int:
-        key = (table, self._user_rev, flt)
-        with self._counts_lock:
-            if key in self._counts:
-                self._counts.move_to_end(key)
-                return self._counts[key]
+        # The FTS index generation is part of the key: a description search sees index updates at once.
+        generation = self._index.generation() if flt.desc.strip() and self._index is not None else None
+        key: tuple[str, int | None, int | None, JobFilter] | None = (table, self._user_rev, generation, flt)
+        try:
+            hash(key)
+        except TypeError:  # lists instead of tuples in the filter: count without the cache
+            key = None
+        if key is not None:
+            with self._counts_lock:
+                if key in self._counts:
+                    self._counts.move_to_end(key)
+                    return self._counts[key]
         (n,) = cur.execute(*query.build_count(flt, table=table)).fetchone() or (0,)
-        with self._counts_lock:
-            self._counts[key] = int(n)
-            while len(self._counts) > 256:
-                self._counts.popitem(last=False)
+        if key is not None:
+            with self._counts_lock:
+                self._counts[key] = int(n)
+                while len(self._counts) > 256:
+                    self._counts.popitem(last=False)
         return int(n)
 
     def facet(self, flt: JobFilter, name: str, top: int = 20) -> list[tuple[str, int]]:

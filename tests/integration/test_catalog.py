@@ -338,3 +338,10 @@ def test_keyset_walk_covers_everything_once(cat: Catalog) -> None:
         for page in cat.iter_pages(flt, sort, limit=97):
             seen += page.rows.column("job_id").to_pylist()
         assert len(seen) == len(set(seen)) == total
+
+
+def test_lists_instead_of_tuples_still_work(cat: Catalog) -> None:
+    """A filter built with lists (not hashable) is counted without the total cache."""
+    flt = JobFilter(countries=["DE"], listing="both", hidden="show")  # type: ignore[arg-type]
+    assert cat.count(flt) == cat.count(JobFilter(countries=("DE",), listing="both", hidden="show")) > 0
+    assert cat.page(flt, limit=3).total == cat.count(flt)
