@@ -206,7 +206,8 @@ class RunFigures:
     trigger: str
     status: str
     total_s: float | None
-    phases: tuple[tuple[str, float], ...]  # in the order the sync ran them, "total" excluded
+    to_publish_s: float | None  # start → new snapshot published (the index is updated after it)
+    phases: tuple[tuple[str, float], ...]  # consecutive phases in the order the sync ran them; running totals excluded
     jobs_in: int | None
     jobs_per_s: float | None
     peak_rss_mb: float | None
@@ -215,12 +216,14 @@ class RunFigures:
     def of(row: Mapping[str, Any]) -> RunFigures:
         phases = dict(row.get("phases") or {})
         total = phases.pop("total", None)
+        to_publish = phases.pop("to_publish", None)
         return RunFigures(
             run_id=int(row["id"]),
             started_at=str(row["started_at"]),
             trigger=str(row["trigger"]),
             status=str(row["status"]),
             total_s=float(total) if total is not None else None,
+            to_publish_s=float(to_publish) if to_publish is not None else None,
             phases=tuple((str(k), float(v)) for k, v in phases.items()),
             jobs_in=row.get("jobs_in"),
             jobs_per_s=row.get("jobs_per_s"),

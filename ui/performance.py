@@ -233,7 +233,7 @@ def sync_history(runs: tuple[monitor.RunFigures, ...]) -> None:
             [
                 {
                     "run": r.run_id, "started": r.started_at, "trigger": r.trigger, "status": r.status,
-                    "seconds": r.total_s, "jobs in": r.jobs_in, "jobs/s": r.jobs_per_s, "peak RSS MB": r.peak_rss_mb,
+                    "seconds": r.total_s, "to publish s": r.to_publish_s, "jobs in": r.jobs_in, "jobs/s": r.jobs_per_s, "peak RSS MB": r.peak_rss_mb,
                 }
                 for r in done
             ]

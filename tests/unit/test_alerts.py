@@ -23,7 +23,16 @@ def lat(*values: float) -> LatencySummary:
 
 def run(run_id: int, total: float, status: str = "ok", **phases: float) -> RunFigures:
     return RunFigures(
-        run_id, "2026-01-01T00:00:00", "scheduler", status, total, tuple(phases.items()), 1000, 1000 / total, 300.0
+        run_id,
+        "2026-01-01T00:00:00",
+        "scheduler",
+        status,
+        total,
+        None,
+        tuple(phases.items()),
+        1000,
+        1000 / total,
+        300.0,
     )
 
 
@@ -200,7 +209,14 @@ def test_alerts_for_status_reads_runs_and_sources_from_sqlite(settings: Settings
             log.source(rid, SourceOutcome("acme", "greenhouse", "failed", "HTTP 503"))
             log.source(rid, SourceOutcome("demo", "demo", "ok", fetched=100))
             total = 30.0 if i == 3 else 2.0
-            log.finish(rid, "partial", phases={"fetch": total / 2, "diff": total / 2, "total": total}, jobs_in=100)
+            phases = {
+                "fetch": total / 2,
+                "diff": total / 4,
+                "to_publish": 0.75 * total,
+                "index": total / 4,
+                "total": total,
+            }
+            log.finish(rid, "partial", phases=phases, jobs_in=100)
     finally:
         log.close()
     alerts = {a.rule: a for a in monitor.alerts_for_status(settings)}
@@ -209,7 +225,8 @@ def test_alerts_for_status_reads_runs_and_sources_from_sqlite(settings: Settings
     assert "scheduler_down" in alerts
     runs = monitor.sync_runs(settings)
     assert [r.total_s for r in runs] == [30.0, 2.0, 2.0, 2.0]
-    assert dict(runs[0].phases) == {"fetch": 15.0, "diff": 15.0}
+    assert dict(runs[0].phases) == {"fetch": 15.0, "diff": 7.5, "index": 7.5}  # running totals are not phases
+    assert runs[0].to_publish_s == 22.5
 
 
 def test_measure_reads_this_process_registry(settings: Settings) -> None:
