@@ -32,6 +32,8 @@ from core.sources.base import FetchContext, Source
 
 OUTCOMES = ("new", "updated", "unchanged", "relisted", "delisted", "untouched", "purged")
 DUP_WINDOW_DAYS = 30
+# Stored beside desc_file in the jobs file so unchanged rows never recompute their duplicate key.
+DUP_KEY = "dup_key"
 
 Progress = Callable[[float, str], None]
 
@@ -222,9 +224,14 @@ class _Engine:
     def load_previous(self, snap: snapshots.Snapshot | None) -> None:
         if snap is None:
             cols = ", ".join(f"NULL::{c.sql} AS {schema.quote(c.name)}" for c in schema.COLUMNS if c.hot)
-            self.con.execute(f"CREATE VIEW prev AS SELECT {cols}, NULL::VARCHAR AS desc_file WHERE false")
+            self.con.execute(
+                f"CREATE VIEW prev AS SELECT {cols}, NULL::VARCHAR AS desc_file, NULL::VARCHAR AS {DUP_KEY} WHERE false"
+            )
         else:
-            self.con.execute(f"CREATE VIEW prev AS SELECT * FROM read_parquet('{_sql_path(snap.jobs_path)}')")
+            # Snapshots written before the key was stored get it computed once, in assign_dup_groups.
+            has_key = DUP_KEY in pq.read_schema(snap.jobs_path).names
+            extra = "" if has_key else f", NULL::VARCHAR AS {DUP_KEY}"
+            self.con.execute(f"CREATE VIEW prev AS SELECT *{extra} FROM read_parquet('{_sql_path(snap.jobs_path)}')")
 
     def classify(
         self, ok_sources: Sequence[str], held_sources: Sequence[str], protected: Sequence[str], desc_file: str
@@ -236,54 +243,58 @@ class _Engine:
             self.con.execute(f"CREATE TABLE {name} AS SELECT DISTINCT v AS name FROM {name}_in")
         cutoff = self.now - timedelta(days=self.settings.purge_after_days)
 
+        # One FULL OUTER JOIN: the inner select decides the outcome, the outer one picks each value by it.
+        hot = [c.name for c in schema.COLUMNS if c.hot]
+        incoming = {*schema.NORMALIZED_COLUMNS, "content_hash"}
+        inner = ", ".join(
+            [f"p.{schema.quote(c)} AS p_{c}" for c in hot]
+            + [f"i.{schema.quote(c)} AS i_{c}" for c in hot if c in incoming]
+        )
         pick = []
-        for c in schema.COLUMNS:
-            if not c.hot or c.name in schema.SYNC_COLUMNS:
+        for c in hot:
+            if c in schema.SYNC_COLUMNS or c == "posted_at":
                 continue
-            q = schema.quote(c.name)
-            if c.name in ("job_id", "source", "native_id"):
-                pick.append(f"coalesce(i.{q}, p.{q}) AS {q}")
+            if c in ("job_id", "source", "native_id"):
+                pick.append(f"coalesce(i_{c}, p_{c}) AS {schema.quote(c)}")
             else:
                 # Updated: scraped fields replaced, but a richer stored value is never overwritten by an empty one.
-                pick.append(
-                    f"CASE WHEN o.outcome IN ('new', 'updated', 'relisted') THEN coalesce(i.{q}, p.{q}) ELSE p.{q} END AS {q}"
-                )
-        changed = "(p.job_id IS NULL OR i.content_hash <> p.content_hash)"
+                pick.append(f"CASE WHEN fresh THEN coalesce(i_{c}, p_{c}) ELSE p_{c} END AS {schema.quote(c)}")
+        seen = "i_job_id IS NOT NULL"
+        changed = f"({seen} AND (p_job_id IS NULL OR i_content_hash <> p_content_hash))"
         self.con.execute(
             f"""
             CREATE TABLE merged AS
-            WITH o AS (
-                SELECT coalesce(i.job_id, p.job_id) AS job_id,
-                    CASE
-                        WHEN p.job_id IS NULL THEN 'new'
-                        WHEN i.job_id IS NOT NULL AND p.delisted_at IS NOT NULL THEN 'relisted'
-                        WHEN i.job_id IS NOT NULL AND i.content_hash <> p.content_hash THEN 'updated'
-                        WHEN i.job_id IS NOT NULL THEN 'unchanged'
-                        WHEN p.delisted_at IS NULL AND p.source IN (SELECT name FROM ok_src) THEN 'delisted'
-                        WHEN p.delisted_at IS NULL AND p.source IN (SELECT name FROM held_src) THEN 'untouched'
-                        WHEN p.delisted_at IS NOT NULL AND p.delisted_at < ?
-                             AND p.job_id NOT IN (SELECT name FROM protected) THEN 'purged'
-                        ELSE 'carried'
-                    END AS outcome
-                FROM inc i FULL OUTER JOIN prev p ON i.job_id = p.job_id
+            SELECT outcome, {", ".join(pick)},
+                CASE WHEN {seen} THEN coalesce(i_posted_at, p_posted_at) ELSE p_posted_at END AS posted_at,
+                coalesce(p_first_seen_at, ?::TIMESTAMP) AS first_seen_at,
+                CASE WHEN {seen} THEN ?::TIMESTAMP ELSE p_last_seen_at END AS last_seen_at,
+                CASE WHEN {changed} THEN ?::TIMESTAMP ELSE p_changed_at END AS changed_at,
+                CASE WHEN outcome = 'delisted' THEN ?::TIMESTAMP WHEN {seen} THEN NULL ELSE p_delisted_at END
+                    AS delisted_at,
+                CASE WHEN {seen} THEN i_content_hash ELSE p_content_hash END AS content_hash,
+                CASE WHEN {changed} AND i_description IS NOT NULL THEN ? ELSE p_desc_file END AS desc_file,
+                CASE WHEN {changed} AND i_description IS NOT NULL THEN i_description END AS new_description,
+                CASE WHEN fresh THEN NULL ELSE p_{DUP_KEY} END AS {DUP_KEY}
+            FROM (
+                SELECT *, outcome IN ('new', 'updated', 'relisted') AS fresh FROM (
+                    SELECT {inner}, i.description AS i_description, p.desc_file AS p_desc_file,
+                        p.{DUP_KEY} AS p_{DUP_KEY},
+                        CASE
+                            WHEN p.job_id IS NULL THEN 'new'
+                            WHEN i.job_id IS NOT NULL AND p.delisted_at IS NOT NULL THEN 'relisted'
+                            WHEN i.job_id IS NOT NULL AND i.content_hash <> p.content_hash THEN 'updated'
+                            WHEN i.job_id IS NOT NULL THEN 'unchanged'
+                            WHEN p.delisted_at IS NULL AND p.source IN (SELECT name FROM ok_src) THEN 'delisted'
+                            WHEN p.delisted_at IS NULL AND p.source IN (SELECT name FROM held_src) THEN 'untouched'
+                            WHEN p.delisted_at IS NOT NULL AND p.delisted_at < ?
+                                 AND p.job_id NOT IN (SELECT name FROM protected) THEN 'purged'
+                            ELSE 'carried'
+                        END AS outcome
+                    FROM inc i FULL OUTER JOIN prev p ON i.job_id = p.job_id
+                )
             )
-            SELECT o.outcome, {", ".join(pick)},
-                CASE WHEN i.job_id IS NOT NULL THEN coalesce(i.posted_at, p.posted_at) ELSE p.posted_at END AS posted_at,
-                coalesce(p.first_seen_at, ?::TIMESTAMP) AS first_seen_at,
-                CASE WHEN i.job_id IS NOT NULL THEN ?::TIMESTAMP ELSE p.last_seen_at END AS last_seen_at,
-                CASE WHEN i.job_id IS NOT NULL AND {changed} THEN ?::TIMESTAMP ELSE p.changed_at END AS changed_at,
-                CASE WHEN o.outcome = 'delisted' THEN ?::TIMESTAMP
-                     WHEN i.job_id IS NOT NULL THEN NULL ELSE p.delisted_at END AS delisted_at,
-                CASE WHEN i.job_id IS NOT NULL THEN i.content_hash ELSE p.content_hash END AS content_hash,
-                CASE WHEN i.job_id IS NOT NULL AND {changed} AND i.description IS NOT NULL THEN ?
-                     ELSE p.desc_file END AS desc_file,
-                CASE WHEN i.job_id IS NOT NULL AND {changed} AND i.description IS NOT NULL
-                     THEN i.description END AS new_description
-            FROM o
-            LEFT JOIN inc i ON i.job_id = o.job_id
-            LEFT JOIN prev p ON p.job_id = o.job_id
             """,
-            [cutoff, self.now, self.now, self.now, self.now, desc_file],
+            [self.now, self.now, self.now, self.now, desc_file, cutoff],
         )
         rows = self.con.execute("SELECT outcome, count(*) FROM merged GROUP BY outcome").fetchall()
         found = {str(k): int(v) for k, v in rows}
@@ -295,7 +306,7 @@ class _Engine:
             f"""
             CREATE TABLE dups AS
             WITH k AS (
-                SELECT job_id, {_dup_key_sql("m")} AS k, coalesce(posted_at, first_seen_at) AS t
+                SELECT job_id, coalesce({DUP_KEY}, {_dup_key_sql("m")}) AS k, coalesce(posted_at, first_seen_at) AS t
                 FROM merged m WHERE outcome <> 'purged'
             ), s AS (
                 SELECT job_id, k, t,
@@ -303,7 +314,8 @@ class _Engine:
                          THEN 0 ELSE 1 END AS starts
                 FROM k
             )
-            SELECT job_id, substr(k, 1, 12) || '-' || sum(starts) OVER (PARTITION BY k ORDER BY t, job_id) AS dup_group
+            SELECT job_id, k AS {DUP_KEY},
+                substr(k, 1, 12) || '-' || sum(starts) OVER (PARTITION BY k ORDER BY t, job_id) AS dup_group
             FROM s
             """
         )
@@ -323,7 +335,7 @@ class _Engine:
         cols = ", ".join("d.dup_group" if c == "dup_group" else f"m.{schema.quote(c)}" for c in schema.HOT_COLUMNS)
         _copy_parquet(
             self.con,
-            f"SELECT {cols}, m.desc_file FROM merged m LEFT JOIN dups d USING (job_id)"
+            f"SELECT {cols}, m.desc_file, d.{DUP_KEY} FROM merged m LEFT JOIN dups d USING (job_id)"
             " WHERE m.outcome <> 'purged' ORDER BY m.posted_at NULLS LAST, m.job_id",
             path,
         )

@@ -205,3 +205,17 @@ def test_sources_dropped_from_config_are_delisted_in_a_full_run(
     cfg.write_text(f'[[sources]]\nname = "mine"\nkind = "file"\npath = "{csv}"\n', encoding="utf-8")
     second = run_sync(load_settings(), now=T0 + timedelta(hours=1))
     assert second.counts["new"] == 1 and second.counts["delisted"] == 50 and not second.demo
+
+
+def test_same_posting_on_two_boards_shares_a_dup_group(settings: Settings) -> None:
+    board_a = [job("1", title="Senior Data Engineer", company="Acme Inc."), job("2", title="Designer")]
+    board_b = [job("x", title="Senior  Data Engineer", company="ACME"), job("y", title="Designer", posted_at="2026-03-01")]
+    run_sync(settings, now=T0, sources=[static("A", board_a), static("B", board_b)])
+    cat = catalog(settings)
+    assert cat["1"]["dup_group"] == cat["x"]["dup_group"], "normalized company + title + place match"
+    assert cat["2"]["dup_group"] != cat["y"]["dup_group"], "posted months apart: not the same posting"
+    assert cat["1"]["dup_group"] != cat["2"]["dup_group"]
+    # The key is kept with the row, so the next run groups the same way without recomputing it.
+    run_sync(settings, now=T0 + timedelta(hours=1), sources=[static("A", board_a), static("B", board_b)])
+    again = catalog(settings)
+    assert {k: r["dup_group"] for k, r in again.items()} == {k: r["dup_group"] for k, r in cat.items()}
