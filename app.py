@@ -6,7 +6,7 @@ from pathlib import Path
 import streamlit as st
 
 from core import metrics
-from ui import sidebar
+from ui import boot, sidebar
 
 st.set_page_config(page_title="jobdash", layout="wide")
 
@@ -22,7 +22,8 @@ if (HERE / "pages" / "performance.py").exists():  # the Performance page ships s
 page = st.navigation(pages)
 started = time.perf_counter()
 try:
-    sidebar.render()
-    page.run()
+    with boot.app_running():
+        sidebar.render()
+        page.run()
 finally:
     metrics.record_script(page.title, (time.perf_counter() - started) * 1000)

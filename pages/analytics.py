@@ -3,8 +3,9 @@
 import streamlit as st
 
 from core.errors import JobdashError
-from ui import cache, charts, filters, keys
+from ui import boot, cache, charts, filters, keys
 
+boot.ensure_app()
 st.title("Analytics", anchor=False)
 flt = filters.sidebar()
 version = cache.versions()

@@ -3,8 +3,9 @@
 import streamlit as st
 
 from core.errors import JobdashError
-from ui import cache, detail, filters, grid
+from ui import boot, cache, detail, filters, grid
 
+boot.ensure_app()
 st.title("Jobs", anchor=False)
 flt = filters.sidebar()
 version = cache.versions()

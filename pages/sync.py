@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from ui import sync_view
+from ui import boot, sync_view
 
+boot.ensure_app()
 st.title("Sync", anchor=False)
 sync_view.scheduler_status()
 sync_view.sync_button()

@@ -88,7 +88,7 @@ def panel(selected: list[str], version: tuple[int | None, int]) -> None:
     left, right = st.columns([3, 2])
     with right:
         st.checkbox("★ Starred", key=keys.D_STARRED, on_change=_save, args=("starred", keys.D_STARRED))
-        st.selectbox("Stage", list(schema.STAGES), key=keys.D_STAGE, on_change=_save, args=("stage", keys.D_STAGE))
+        st.selectbox("My stage", list(schema.STAGES), key=keys.D_STAGE, on_change=_save, args=("stage", keys.D_STAGE))
         st.date_input("Follow up on", key=keys.D_FOLLOW_UP, on_change=_save, args=("follow_up_on", keys.D_FOLLOW_UP))
         st.text_area("Notes", key=keys.D_NOTES, height=120, on_change=_save, args=("notes", keys.D_NOTES))
         st.checkbox("Hidden", key=keys.D_HIDDEN, on_change=_save, args=("hidden", keys.D_HIDDEN))
@@ -152,23 +152,30 @@ def bulk(selected: list[str]) -> None:
         st.caption(msg)
 
 
+def _prepare_export(v: View, signature: str) -> None:
+    ss = st.session_state
+    old = ss.pop(keys.EXPORT_FILE, None)
+    if old:
+        Path(old["path"]).unlink(missing_ok=True)
+    fd, name = tempfile.mkstemp(prefix="jobdash-export-", suffix=".csv")
+    os.close(fd)
+    try:
+        rows = cache.catalog().export_csv(v.flt, v.sort, Path(name))
+    except JobdashError as e:
+        Path(name).unlink(missing_ok=True)
+        ss[keys.EXPORT_FILE + "_msg"] = str(e)
+        return
+    ss[keys.EXPORT_FILE] = {"path": name, "rows": rows, "signature": signature}
+
+
 def export(v: View) -> None:
     """CSV of the whole filtered set (not just the page), written by DuckDB to a temp file."""
     ss = st.session_state
     signature = f"{state.filter_key(v.flt)}|{state.sort_key(v.sort)}"
-    if st.button("Prepare CSV export", key=keys.EXPORT_PREPARE):
-        old = ss.get(keys.EXPORT_FILE)
-        if old:
-            Path(old["path"]).unlink(missing_ok=True)
-        fd, name = tempfile.mkstemp(prefix="jobdash-export-", suffix=".csv")
-        os.close(fd)
-        try:
-            rows = cache.catalog().export_csv(v.flt, v.sort, Path(name))
-        except JobdashError as e:
-            Path(name).unlink(missing_ok=True)
-            st.error(str(e))
-            return
-        ss[keys.EXPORT_FILE] = {"path": name, "rows": rows, "signature": signature}
+    st.button("Prepare CSV export", key=keys.EXPORT_PREPARE, on_click=_prepare_export, args=(v, signature))
+    msg = ss.pop(keys.EXPORT_FILE + "_msg", None)
+    if msg:
+        st.error(msg)
     done = ss.get(keys.EXPORT_FILE)
     if done and done["signature"] == signature and Path(done["path"]).exists():
         st.download_button(

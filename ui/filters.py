@@ -15,7 +15,7 @@ import streamlit as st
 from core import schema
 from core.errors import JobdashError
 from core.query import JobFilter
-from ui import cache, keys, state
+from ui import cache, keys, live, state
 
 LISTING_LABELS = {"listed": "Listed", "delisted": "Delisted", "both": "Both"}
 HIDDEN_LABELS = {"hide": "Hide hidden", "show": "Show hidden", "only": "Only hidden"}
@@ -189,6 +189,8 @@ def sidebar() -> JobFilter:
     """Render the filters in the sidebar and return the JobFilter they describe."""
     init_state()
     version = cache.versions()
+    snap = cache.catalog().snapshot
+    live.mark_shown(version[0], snap.rows if snap else None)  # this page shows data of this snapshot
     ss = st.session_state
     with st.sidebar:
         st.subheader("Filters")

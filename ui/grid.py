@@ -301,6 +301,7 @@ def grid_options(m: dict[str, Any], selected_ids: list[str], fields: list[str]) 
         "getRowId": ROW_ID,
         "suppressMultiSort": True,
         "animateRows": False,
+        "suppressColumnVirtualisation": True,  # ~16 columns: render them all (and let tests read every cell)
         "rowHeight": 32,
         "overlayNoRowsTemplate": "No jobs match these filters",
     }

@@ -16,7 +16,7 @@ POLL = "3s"
 
 
 def mark_shown(version: int | None, rows: int | None) -> None:
-    """The full page run records which snapshot it showed; the fragment compares against it."""
+    """A page that shows catalog data records which snapshot it showed; the fragment compares against it."""
     s = state.settings()
     st.session_state[keys.LIVE_SEEN] = {
         "stat": snapshots.pointer_stat(s.snapshots_dir),
@@ -57,13 +57,27 @@ def pending() -> dict[str, Any] | None:
         return None  # a pointer being replaced right now: the next poll sees the finished one
     if snap is None or snap.version == seen["version"]:
         return None
-    info = {"stat": stat, "version": snap.version, "new": new_jobs(snap.version, snap.rows, seen["rows"])}
+    info = {
+        "stat": stat,
+        "version": snap.version,
+        "rows": snap.rows,
+        "new": new_jobs(snap.version, snap.rows, seen["rows"]),
+    }
     st.session_state[keys.LIVE_SEEN + "_pending"] = info
     return info
 
 
 def _refresh() -> None:
-    st.session_state.pop(keys.LIVE_SEEN + "_pending", None)
+    """The user asked for the new snapshot: it counts as shown (the rerun loads it)."""
+    info = st.session_state.pop(keys.LIVE_SEEN + "_pending", None)
+    if info:
+        st.session_state[keys.LIVE_SEEN] = {"stat": info["stat"], "version": info["version"], "rows": info["rows"]}
+
+
+def ensure_seen(version: int | None, rows: int | None) -> None:
+    """Pages without catalog data (Sync, Performance) start the comparison but never move it forward."""
+    if keys.LIVE_SEEN not in st.session_state:
+        mark_shown(version, rows)
 
 
 @st.fragment(run_every=POLL)

@@ -76,7 +76,7 @@ def render() -> None:
     cat = cache.catalog()
     cat.refresh(wait=False)
     snap = cat.snapshot
-    live.mark_shown(cat.version, snap.rows if snap else None)
+    live.ensure_seen(cat.version, snap.rows if snap else None)
     with st.sidebar:
         if snap is None:
             st.warning("No catalog yet — run a sync (Sync page) or `python -m core sync`.")

@@ -151,6 +151,7 @@ def history() -> None:
         secondary_y=True,
     )
     fig.update_layout(title="Run duration and throughput", height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    fig.update_xaxes(type="category")
     fig.update_yaxes(title_text="seconds", secondary_y=False)
     fig.update_yaxes(title_text="jobs/s", secondary_y=True)
     st.plotly_chart(fig, key="chart_runs", config={"displaylogo": False})

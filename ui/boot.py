@@ -1,0 +1,39 @@
+"""Make sure a page runs inside app.py's navigation.
+
+Streamlit keeps a process-wide "pages/ directory" flag (multipage v1) that is only cleared once app.py has
+called st.navigation. If the first request after a server start is a page URL (/sync, a bookmark), Streamlit
+runs pages/<name>.py on its own — no shared sidebar, no filter state. A page calls ``ensure_app()`` first:
+when app.py is not running around it, it clears the flag and reruns, and the rerun goes through app.py.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+
+try:  # internal API: if it moves, the fallback is Streamlit's own behaviour
+    from streamlit.runtime.pages_manager import PagesManager
+except ImportError:  # pragma: no cover
+    PagesManager = None  # type: ignore[assignment,misc]
+
+_inside = threading.local()  # a script run stays on one thread
+
+
+@contextmanager
+def app_running() -> Iterator[None]:
+    """app.py wraps the page run in this, so a page knows the shared setup ran."""
+    _inside.active = True
+    try:
+        yield
+    finally:
+        _inside.active = False
+
+
+def ensure_app() -> None:
+    if PagesManager is not None and getattr(PagesManager, "uses_pages_directory", False):
+        PagesManager.uses_pages_directory = False
+        if not getattr(_inside, "active", False):
+            st.rerun()
