@@ -53,7 +53,7 @@ class Settings:
     keep_snapshots: int = 5
     purge_after_days: int = 30
     max_parallel_fetch: int = 4
-    memory_limit: str = "2GB"
+    memory_limit: str = "1GB"
     thresholds: Thresholds = Thresholds()
 
     @property
@@ -209,6 +209,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             _typed(retention, "purge_delisted_after_days", "retention.", int, 30), "retention.purge_delisted_after_days"
         ),
         max_parallel_fetch=_positive(_typed(sync, "max_parallel_fetch", "sync.", int, 4), "sync.max_parallel_fetch"),
-        memory_limit=_typed(sync, "memory_limit", "sync.", str, "2GB"),
+        memory_limit=_typed(sync, "memory_limit", "sync.", str, "1GB"),
         thresholds=Thresholds(**th),
     )

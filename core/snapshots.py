@@ -2,7 +2,7 @@
 
 Layout under ``data/snapshots``:
 - ``jobs-<version>.parquet``: every hot catalog column (all but the description) plus ``desc_file``,
-  the description segment that holds the row's current description; rows ordered by ``posted_at``.
+  the description segment that holds the row's current description, and ``dup_key``.
 - ``desc-<version>.parquet``: ``job_id, content_hash, description`` for the jobs that were new or
   changed in that run only, so unchanged descriptions are never rewritten.
 - ``CURRENT``: JSON naming the published version. It is replaced last, so a crash at any point

@@ -336,8 +336,10 @@ class _Engine:
         _copy_parquet(
             self.con,
             f"SELECT {cols}, m.desc_file, d.{DUP_KEY} FROM merged m LEFT JOIN dups d USING (job_id)"
-            " WHERE m.outcome <> 'purged' ORDER BY m.posted_at NULLS LAST, m.job_id",
+            " WHERE m.outcome <> 'purged'",
             path,
+            # Rewritten every run, so fast beats small; no ORDER BY: the catalog sorts on load (5.5 s → 1.5 s at 1M).
+            compression="snappy",
         )
         n = _scalar(self.con, "SELECT count(*) FROM merged WHERE outcome <> 'purged'")
         return int(n)
@@ -365,9 +367,11 @@ def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def _copy_parquet(con: duckdb.DuckDBPyConnection, select: str, final: Path) -> None:
+def _copy_parquet(con: duckdb.DuckDBPyConnection, select: str, final: Path, compression: str = "zstd") -> None:
     tmp = final.with_name(f".{final.name}.tmp")
-    con.execute(f"COPY ({select}) TO '{_sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)")
+    con.execute(
+        f"COPY ({select}) TO '{_sql_path(tmp)}' (FORMAT parquet, COMPRESSION {compression}, ROW_GROUP_SIZE 122880)"
+    )
     snapshots.fsync_replace(tmp, final)
 
 
