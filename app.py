@@ -5,7 +5,6 @@ from pathlib import Path
 
 import streamlit as st
 
-from core import metrics
 from ui import boot, sidebar
 
 st.set_page_config(page_title="jobdash", layout="wide")
@@ -26,4 +25,4 @@ try:
         sidebar.render()
         page.run()
 finally:
-    metrics.record_script(page.title, (time.perf_counter() - started) * 1000)
+    boot.record_script(page.title, (time.perf_counter() - started) * 1000)

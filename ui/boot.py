@@ -8,11 +8,16 @@ when app.py is not running around it, it clears the flag and reruns, and the rer
 
 from __future__ import annotations
 
+import json
+import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import streamlit as st
+
+from core import metrics
 
 try:  # internal API: if it moves, the fallback is Streamlit's own behaviour
     from streamlit.runtime.pages_manager import PagesManager
@@ -37,3 +42,13 @@ def ensure_app() -> None:
         PagesManager.uses_pages_directory = False
         if not getattr(_inside, "active", False):
             st.rerun()
+
+
+def record_script(page: str, ms: float) -> None:
+    """Record a page run in core.metrics; with JOBDASH_SCRIPT_LOG set, also append it to that file as JSON
+    lines (the browser benchmark reads it to split server script time from total time)."""
+    metrics.record_script(page, ms)
+    path = os.environ.get("JOBDASH_SCRIPT_LOG")
+    if path:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"page": page, "ms": round(ms, 2), "t": time.time()}) + "\n")

@@ -264,10 +264,10 @@ def _column_def(c: GridColumn) -> dict[str, Any]:
         d["filter"] = False
     elif c.kind == "text":
         d["filter"] = "agTextColumnFilter"
-        d["filterParams"] = {"filterOptions": list(TEXT_OPTIONS), "maxNumConditions": 1, "debounceMs": 300}
+        d["filterParams"] = {"filterOptions": list(TEXT_OPTIONS), "maxNumConditions": 1, "debounceMs": 200}
     elif c.kind == "number":
         d["filter"] = "agNumberColumnFilter"
-        d["filterParams"] = {"filterOptions": list(NUMBER_OPTIONS), "maxNumConditions": 1, "debounceMs": 300}
+        d["filterParams"] = {"filterOptions": list(NUMBER_OPTIONS), "maxNumConditions": 1, "debounceMs": 200}
         d["valueFormatter"] = NUMBER_FORMATTER
     elif c.kind == "time":
         d["filter"] = "agDateColumnFilter"
