@@ -354,9 +354,9 @@ def _fmt(value: float, unit: str) -> str:
     return f"{value:,.0f}{(' ' + unit) if unit else ''}"
 
 
-def _alert(rule: str, measurement: str, value: float, threshold: float, unit: str, above: bool) -> Alert:
-    rel = "above" if above else "below"
-    msg = f"{measurement}: {_fmt(value, unit)}, {rel} the threshold of {_fmt(threshold, unit)}"
+def _alert(rule: str, measurement: str, value: float, threshold: float, unit: str, op: str) -> Alert:
+    """``op`` is how the value compares with the threshold when the alert fires: ">", "<" or "≥"."""
+    msg = f"{measurement}: {_fmt(value, unit)} (alert when {op} {_fmt(threshold, unit)})"
     return Alert(rule, measurement, value, threshold, unit, msg)
 
 
@@ -379,9 +379,7 @@ def evaluate(m: Measurements, th: Thresholds) -> list[Alert]:
     out: list[Alert] = []
     for kind, s in m.queries.items():
         if s.count >= MIN_QUERIES and s.p95 > th.slow_query_p95_ms:
-            out.append(
-                _alert("slow_query", f"p95 of {s.count} {kind} queries", s.p95, th.slow_query_p95_ms, "ms", True)
-            )
+            out.append(_alert("slow_query", f"p95 of {s.count} {kind} queries", s.p95, th.slow_query_p95_ms, "ms", ">"))
     for page, s in m.scripts.items():
         if s.count >= MIN_SCRIPTS and s.p95 > th.page_script_ms:
             out.append(
@@ -391,11 +389,11 @@ def evaluate(m: Measurements, th: Thresholds) -> list[Alert]:
                     s.p95,
                     th.page_script_ms,
                     "ms",
-                    True,
+                    ">",
                 )
             )
     if m.dashboard_rss_mb is not None and m.dashboard_rss_mb > th.dashboard_rss_mb:
-        out.append(_alert("dashboard_rss", "dashboard RSS", m.dashboard_rss_mb, th.dashboard_rss_mb, "MB", True))
+        out.append(_alert("dashboard_rss", "dashboard RSS", m.dashboard_rss_mb, th.dashboard_rss_mb, "MB", ">"))
     total = CacheSummary(sum(c.hits for c in m.cache.values()), sum(c.misses for c in m.cache.values()))
     if total.lookups >= th.cache_min_lookups and total.hit_rate is not None and total.hit_rate < th.cache_hit_rate:
         out.append(
@@ -405,12 +403,12 @@ def evaluate(m: Measurements, th: Thresholds) -> list[Alert]:
                 100 * total.hit_rate,
                 100 * th.cache_hit_rate,
                 "%",
-                False,
+                "<",
             )
         )
     lowest = _sustained_cpu(m.cpu, m.now, th.cpu_percent)
     if lowest is not None:
-        out.append(_alert("cpu", "machine CPU, lowest sample of the last minute", lowest, th.cpu_percent, "%", True))
+        out.append(_alert("cpu", "machine CPU, lowest sample of the last minute", lowest, th.cpu_percent, "%", ">"))
     done = _completed(m.runs)
     if len(done) >= 1 + SYNC_MIN_BASELINE:
         latest, before = done[0], done[1 : 1 + SYNC_BASELINE_RUNS]
@@ -424,12 +422,12 @@ def evaluate(m: Measurements, th: Thresholds) -> list[Alert]:
                     latest.total_s,
                     th.sync_slowdown * median,
                     "s",
-                    True,
+                    ">",
                 )
             )
     if m.free_disk_gb is not None and m.free_disk_gb < th.free_disk_gb:
         out.append(
-            _alert("free_disk", "free disk space of the data folder", m.free_disk_gb, th.free_disk_gb, "GB", False)
+            _alert("free_disk", "free disk space of the data folder", m.free_disk_gb, th.free_disk_gb, "GB", "<")
         )
     for src in m.sources:
         if src.failures_in_a_row >= th.source_failures:
@@ -440,7 +438,7 @@ def evaluate(m: Measurements, th: Thresholds) -> list[Alert]:
                     src.failures_in_a_row,
                     th.source_failures,
                     "runs",
-                    True,
+                    "≥",
                 )
             )
     if m.scheduler_alive is False:

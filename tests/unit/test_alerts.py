@@ -242,5 +242,5 @@ def test_measure_reads_this_process_registry(settings: Settings) -> None:
 
 @pytest.mark.parametrize("unit", ["%", "ms", "MB", "GB", "s", "runs"])
 def test_alert_messages_carry_value_and_threshold(unit: str) -> None:
-    a = monitor._alert("x", "thing", 12.0, 10.0, unit, True)
-    assert a.message.startswith("thing: 12") and "threshold of 10" in a.message
+    a = monitor._alert("x", "thing", 12.0, 10.0, unit, ">")
+    assert a.message.startswith("thing: 12") and "(alert when > 10" in a.message
