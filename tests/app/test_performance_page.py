@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import metrics
+from core import metrics, monitor
 from core.runs import RunLog
 from core.settings import Settings, demo_source
 from core.sync import run_sync
@@ -25,9 +25,13 @@ PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "performance.py")
 
 
 @pytest.fixture(autouse=True)
-def empty_registry() -> Iterator[None]:
+def fresh_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """An empty registry and a sampler of this test's own, whatever ran before in this process."""
     metrics.REGISTRY.reset()
+    sampler = monitor.Sampler()
+    monkeypatch.setattr(monitor, "SAMPLER", sampler)
     yield
+    sampler.stop()
     metrics.REGISTRY.reset()
 
 
