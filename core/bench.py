@@ -2,9 +2,10 @@
 
 - **sync**: a demo catalog of N jobs is built once with ``run_sync``; then a batch of N/10 jobs (60%
   unchanged, 20% updated, 20% new; the rest of the catalog is delisted) is synced against it end to end,
-  K times, each on a fresh copy of the built data folder. Beside it, the reference design
-  (``benchmarks/orm_sync.py``: row-by-row SQLAlchemy ORM on SQLite, commit per 50) on the same
-  normalized rows at min(N, 100k) catalog / one tenth batch.
+  K times, each on a fresh copy of the built data folder in a fresh process (so peak RSS is the sync's
+  own). Beside it, the reference design (``benchmarks/orm_sync.py``: row-by-row SQLAlchemy ORM on SQLite,
+  commit per 50; with defaults and with ``expire_on_commit=False``) on the same normalized rows at
+  min(N, 100k) catalog / one tenth batch.
 - **query**: the catalog's queries (first page, filtered page, count, facet, deep keyset page,
   description search) timed end to end through ``core.catalog.Catalog``; beside the filtered page, the
   same filter + sort + head in pandas over the full DataFrame.
