@@ -322,9 +322,13 @@ def show(page: Page, v: View) -> list[str]:
     m = model()
     chosen = selected()
     df = frame(page.rows)
+    # Restore sort/filter/selection only when the grid mounts (no value from it yet). Once it is live the
+    # options stay constant, so a rerun only swaps rowData instead of rebuilding every column.
+    mounted = st.session_state.get(keys.GRID) is not None
+    options = grid_options({} if mounted else m, [] if mounted else chosen, list(df.columns))
     AgGrid(
         df,
-        gridOptions=grid_options(m, chosen, list(df.columns)),
+        gridOptions=options,
         height=GRID_HEIGHT,
         data_return_mode=DataReturnMode.CUSTOM,
         custom_jscode_for_grid_return=RETURN_MODEL,

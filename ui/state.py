@@ -7,8 +7,6 @@ import json
 from datetime import date
 from typing import Any
 
-import streamlit as st
-
 from core.query import ColumnFilter, JobFilter, Sort
 from core.settings import Settings, load_settings
 
@@ -62,11 +60,3 @@ def filter_key(flt: JobFilter) -> str:
 
 def sort_key(sort: Sort) -> str:
     return f"{sort.column}:{'desc' if sort.desc else 'asc'}"
-
-
-def get(key: str, default: Any = None) -> Any:
-    return st.session_state.get(key, default)
-
-
-def put(key: str, value: Any) -> None:
-    st.session_state[key] = value

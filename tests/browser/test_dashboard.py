@@ -146,7 +146,8 @@ def test_analytics_charts_render(page: Any, server: Server) -> None:
 
 
 def test_sync_now_shows_progress_and_the_new_jobs_notice(page: Any, server: Server) -> None:
-    page.goto(server.url + "sync")
+    page.goto(server.url + "sync")  # a page URL loads inside app.py: shared sidebar, labeled demo data
+    page.get_by_text("demo data — add sources in jobdash.toml").wait_for()
     page.get_by_role("button", name="Sync now").click()
     page.get_by_text(re.compile(r"Run #\d+:|Waiting for the sync")).first.wait_for(timeout=15_000)
     shot(page, "sync_progress")
