@@ -62,7 +62,7 @@ enabled = false
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[schedule]\ninterval_minutes = 'often'", "schedule.interval_minutes: expected int"),
+        ("[schedule]\ninterval_minutes = 'often'", "schedule.interval_minutes: expected float"),
         ("[schedule]\ninterval_minutes = 0", "schedule.interval_minutes: must be positive"),
         ("colour = 'blue'", "colour: unknown key"),
         ("[[sources]]\nkind = 'greenhouse'", "sources[0].board: required"),
@@ -87,3 +87,10 @@ def test_bad_config_names_key_and_problem(tmp_path: Path, text: str, message: st
 def test_missing_explicit_config_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="JOBDASH_CONFIG: no such file"):
         load_settings({"JOBDASH_CONFIG": str(tmp_path / "nope.toml"), "JOBDASH_DATA_DIR": str(tmp_path)})
+
+
+def test_cron_schedules_are_checked_at_load(tmp_path: Path) -> None:
+    s = load(tmp_path, '[schedule]\ncron = "0 */2 * * *"\n[[sources]]\nkind = "remoteok"\ncron = "30 6 * * 1-5"\n')
+    assert s.cron == "0 */2 * * *" and s.sources[0].cron == "30 6 * * 1-5"
+    with pytest.raises(ConfigError, match="schedule.cron"):
+        load(tmp_path, '[schedule]\ncron = "every tuesday"\n')
