@@ -209,7 +209,10 @@ def test_sources_dropped_from_config_are_delisted_in_a_full_run(
 
 def test_same_posting_on_two_boards_shares_a_dup_group(settings: Settings) -> None:
     board_a = [job("1", title="Senior Data Engineer", company="Acme Inc."), job("2", title="Designer")]
-    board_b = [job("x", title="Senior  Data Engineer", company="ACME"), job("y", title="Designer", posted_at="2026-03-01")]
+    board_b = [
+        job("x", title="Senior  Data Engineer", company="ACME"),
+        job("y", title="Designer", posted_at="2026-03-01"),
+    ]
     run_sync(settings, now=T0, sources=[static("A", board_a), static("B", board_b)])
     cat = catalog(settings)
     assert cat["1"]["dup_group"] == cat["x"]["dup_group"], "normalized company + title + place match"
