@@ -87,7 +87,9 @@ class Catalog:
     def __init__(self, settings: Settings, memory_limit: str = "1GB") -> None:
         self.settings = settings
         try:
-            self._con = duckdb.connect(":memory:", config={"memory_limit": memory_limit, "threads": 2})
+            # Spill (if ever) into the data folder, not into whatever the working directory is.
+            config = {"memory_limit": memory_limit, "threads": 2, "temp_directory": str(settings.data_dir / "tmp")}
+            self._con = duckdb.connect(":memory:", config=config)
         except duckdb.Error as e:
             raise ConfigError(f"memory_limit: {e}") from e
         self._load_lock = threading.Lock()  # one loader at a time; queries never wait for it
