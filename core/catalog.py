@@ -88,7 +88,11 @@ class Catalog:
         self.settings = settings
         try:
             # Spill (if ever) into the data folder, not into whatever the working directory is.
-            config = {"memory_limit": memory_limit, "threads": 2, "temp_directory": str(settings.data_dir / "tmp")}
+            config: dict[str, str | bool | int | float | list[str]] = {
+                "memory_limit": memory_limit,
+                "threads": 2,
+                "temp_directory": str(settings.data_dir / "tmp"),
+            }
             self._con = duckdb.connect(":memory:", config=config)
         except duckdb.Error as e:
             raise ConfigError(f"memory_limit: {e}") from e
