@@ -501,6 +501,7 @@ def figures(results: dict[str, Any]) -> list[Figure]:
                     baseline=f.get("baseline"),
                     baseline_name=f.get("baseline_name"),
                     target=f.get("target"),
+                    target_met=f.get("target_met"),
                 )
             )
     return out
@@ -551,7 +552,8 @@ def markdown_section(doc: dict[str, Any]) -> str:
         ratio = f"{f['ratio']:,.1f}×" if f["ratio"] else "—"
         target = f["target"] or "—"
         if f["target"]:
-            target += {True: " ✅ met", False: " ❌ not met", None: " (n/a at this size)"}[f["target_met"]]
+            unjudged = " (n/a at this size)" if f["group"].startswith("sync") else " (not judged here)"
+            target += {True: " ✅ met", False: " ❌ not met", None: unjudged}[f["target_met"]]
         spread = f"{_num(f['min'], unit)}–{_num(f['max'], unit)}"
         lines.append(
             f"| {f['name']} | {_num(f['median'], unit)} {unit} | {spread} | {f['n']} | {base} | {ratio} | {target} |"
