@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 import duckdb
 import pyarrow as pa
 
-from core import query, schema, snapshots
+from core import metrics, query, schema, snapshots
 from core.errors import ConfigError, JobdashError, NotFound, QueryError
 from core.query import DEFAULT_SORT, JobFilter, Sort
 from core.settings import Settings
@@ -69,6 +69,17 @@ def _arrow(cur: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> pa.Ta
     if rel is None:  # only for a statement without a result set
         raise QueryError("catalog query returned no result set")
     return rel.to_arrow_table()
+
+
+def _row_count(result: Any) -> int:
+    """Rows a query returned, for the metrics: a table, a list, a (table, total) pair or a number."""
+    if isinstance(result, tuple):
+        result = result[0]
+    if isinstance(result, pa.Table):
+        return int(result.num_rows)
+    if isinstance(result, list):
+        return len(result)
+    return 1
 
 
 def _json_value(value: Any) -> Any:
@@ -147,6 +158,7 @@ class Catalog:
             if snap is None:
                 return False
             loaded = self._load(snap)
+            t_swap = time.perf_counter()
             old, self._state = self._state, loaded  # the swap: queries read self._state once per run
             self._seen_stat, self._failed_stat, self.load_error = stat, None, None
         except JobdashError as e:
@@ -159,6 +171,8 @@ class Catalog:
             self._load_lock.release()
         if old is not None:
             self._drop(old)
+        swap_ms = (time.perf_counter() - t_swap) * 1000
+        metrics.record_snapshot_load(loaded.snapshot.version, loaded.snapshot.rows, loaded.load_ms, swap_ms)
         return True
 
     def _load(self, snap: Snapshot) -> _Loaded:
@@ -288,7 +302,11 @@ class Catalog:
             except ImportError as e:
                 raise QueryError("description search is not available (core.search is missing)") from e
             self._index = DescriptionIndex(self.settings.search_path)
+        t0 = time.perf_counter()
         hits = self._index.match(flt.desc)
+        metrics.record_query(
+            "desc_search", (time.perf_counter() - t0) * 1000, len(hits), self.version, "fts5 MATCH ?", [flt.desc]
+        )
         return pa.table(
             {"job_id": [h[0] for h in hits], "score": [float(h[1]) for h in hits]},
             schema=pa.schema([("job_id", pa.string()), ("score", pa.float64())]),
@@ -300,8 +318,12 @@ class Catalog:
         matches: pa.Table | None = None,
         *,
         refresh: bool = True,
+        kind: str = "other",
+        shape: tuple[str, Sequence[Any]] = ("", ()),
     ) -> T | None:
-        """Run ``work(cursor, table)`` on a fresh cursor against the current table; None without a snapshot."""
+        """Run ``work(cursor, table)`` on a fresh cursor against the current table; None without a snapshot.
+
+        Every run is timed into core.metrics under ``kind`` with the builder's SQL as its shape."""
         if refresh:
             self.refresh(wait=False)
             self._sync_users()
@@ -313,7 +335,11 @@ class Catalog:
             try:
                 if matches is not None:
                     cur.register(query.DESC_MATCH, matches)
-                return work(cur, st.table)
+                t0 = time.perf_counter()
+                result = work(cur, st.table)
+                ms = (time.perf_counter() - t0) * 1000
+                metrics.record_query(kind, ms, _row_count(result), st.snapshot.version, shape[0], shape[1])
+                return result
             except duckdb.CatalogException as e:
                 if self._state is st:
                     raise QueryError(f"catalog query failed: {e}") from e
@@ -336,7 +362,7 @@ class Catalog:
     ) -> Page:
         """One page of the filtered set in sort order, with the exact total and keyset cursors."""
         t0 = time.perf_counter()
-        query.build_page(flt, sort, cursor, direction, limit)  # validates before anything runs
+        shape = query.build_page(flt, sort, cursor, direction, limit)  # validates before anything runs
         matches = self._description_matches(flt)
 
         def work(cur: duckdb.DuckDBPyConnection, table: str) -> tuple[pa.Table, int]:
@@ -344,7 +370,7 @@ class Catalog:
             rows = _arrow(cur, sql, params)
             return rows, self._count_on(cur, table, flt)
 
-        result = self._run(work, matches)
+        result = self._run(work, matches, kind="page", shape=shape)
         if result is None:
             return Page(PAGE_SCHEMA.empty_table(), 0, False, False, None, None, (time.perf_counter() - t0) * 1000)
         rows, total = result
@@ -366,8 +392,8 @@ class Catalog:
     def count(self, flt: JobFilter) -> int:
         query.validate(flt)
         matches = self._description_matches(flt)
-
-        return self._run(lambda cur, table: self._count_on(cur, table, flt), matches) or 0
+        shape = query.build_count(flt)
+        return self._run(lambda cur, table: self._count_on(cur, table, flt), matches, kind="count", shape=shape) or 0
 
     def _count_on(self, cur: duckdb.DuckDBPyConnection, table: str, flt: JobFilter) -> int:
         # The FTS index generation is part of the key: a description search sees index updates at once.
@@ -392,28 +418,28 @@ class Catalog:
 
     def facet(self, flt: JobFilter, name: str, top: int = 20) -> list[tuple[str, int]]:
         """Most frequent values of ``name`` in the filtered set (blanks left out), ties by value."""
-        query.build_facet(flt, name, top)
+        shape = query.build_facet(flt, name, top)
         matches = self._description_matches(flt)
 
         def work(cur: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, int]]:
             rows = cur.execute(*query.build_facet(flt, name, top, table=table)).fetchall()
             return [(str(v), int(n)) for v, n in rows]
 
-        return self._run(work, matches) or []
+        return self._run(work, matches, kind="facet", shape=shape) or []
 
     def timeseries(self, flt: JobFilter, by: str = "first_seen_at", bucket: str = "day") -> list[tuple[date, int]]:
-        query.build_timeseries(flt, by, bucket)
+        shape = query.build_timeseries(flt, by, bucket)
         matches = self._description_matches(flt)
 
         def work(cur: duckdb.DuckDBPyConnection, table: str) -> list[tuple[date, int]]:
             rows = cur.execute(*query.build_timeseries(flt, by, bucket, table=table)).fetchall()
             return [(d, int(n)) for d, n in rows]
 
-        return self._run(work, matches) or []
+        return self._run(work, matches, kind="timeseries", shape=shape) or []
 
     def salary_distribution(self, flt: JobFilter, bins: int = 30) -> list[dict[str, Any]]:
         """Per currency histogram of annualized midpoints: {currency, bin, bin_start, bin_end, count}."""
-        query.build_salary_distribution(flt, bins)
+        shape = query.build_salary_distribution(flt, bins)
         matches = self._description_matches(flt)
 
         def work(cur: duckdb.DuckDBPyConnection, table: str) -> list[dict[str, Any]]:
@@ -421,18 +447,18 @@ class Catalog:
             names = [d[0] for d in res.description or []]
             return [dict(zip(names, r, strict=True)) for r in res.fetchall()]
 
-        return self._run(work, matches) or []
+        return self._run(work, matches, kind="salary", shape=shape) or []
 
     def rows(self, flt: JobFilter, sort: Sort = DEFAULT_SORT, limit: int | None = None) -> list[dict[str, Any]]:
         """Plain JSON-ready dicts (dates and times as ISO text): catalog columns + user fields."""
-        query.build_page(flt, sort, None, "next", limit, with_key=False)
+        shape = query.build_page(flt, sort, None, "next", limit, with_key=False)
         matches = self._description_matches(flt)
 
         def work(cur: duckdb.DuckDBPyConnection, table: str) -> list[dict[str, Any]]:
             sql, params = query.build_page(flt, sort, None, "next", limit, table=table, with_key=False)
             return [_plain(r) for r in _arrow(cur, sql, params).to_pylist()]
 
-        return self._run(work, matches) or []
+        return self._run(work, matches, kind="rows", shape=shape) or []
 
     def iter_pages(self, flt: JobFilter, sort: Sort = DEFAULT_SORT, limit: int = 1000) -> Iterator[Page]:
         """Every page of the filtered set, by keyset."""
@@ -452,8 +478,7 @@ class Catalog:
             dups = _arrow(cur, *query.build_duplicates(job_id, table=table)).to_pylist()
             return (rows[0] if rows else None), dups
 
-        query.build_job(job_id)
-        result = self._run(work)
+        result = self._run(work, kind="job", shape=query.build_job(job_id))
         if result is None or result[0] is None:
             raise NotFound(f"no job {job_id!r} in the catalog")
         row, dups = result
@@ -469,7 +494,7 @@ class Catalog:
         """Write the filtered set (catalog + user columns, with a header) to ``path``; returns the row count.
 
         Written to a temp name next to ``path`` and moved into place, so a reader never sees half a file."""
-        query.build_page(flt, sort, None, "next", None, with_key=False)
+        shape = query.build_page(flt, sort, None, "next", None, with_key=False)
         path = Path(path)
         if not path.parent.is_dir():
             raise QueryError(f"export: folder {path.parent} does not exist")
@@ -484,7 +509,7 @@ class Catalog:
             return int(res[0]) if res else 0
 
         try:
-            written = self._run(work, matches)
+            written = self._run(work, matches, kind="export", shape=shape)
             if written is None:  # no snapshot yet: an empty file with the header
                 header = ",".join([*query.OUTPUT_COLUMNS, *query.USER_OUTPUT])
                 tmp.write_text(header + "\n", encoding="utf-8")
