@@ -134,7 +134,10 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def status_dict(settings: Settings, runs: int = 5) -> dict[str, Any]:
+    from dataclasses import asdict
+
     from core import snapshots
+    from core.monitor import alerts_for_status
     from core.runs import RunLog
 
     snap = snapshots.current(settings.snapshots_dir)
@@ -152,6 +155,7 @@ def status_dict(settings: Settings, runs: int = 5) -> dict[str, Any]:
         else {"version": snap.version, "rows": snap.rows, "created_at": snap.created_at, "demo": snap.demo},
         "demo": bool(snap and snap.demo),
         "last_counts": last_done["counts"] if last_done else None,
+        "alerts": [asdict(a) for a in alerts_for_status(settings)],
         "runs": [
             {
                 k: r[k]
@@ -187,6 +191,8 @@ def _status(settings: Settings, args: argparse.Namespace) -> int:
         print(f"snapshot v{snap['version']}: {snap['rows']:,} jobs, published {snap['created_at']}{label}")
     if doc["last_counts"]:
         print("last run: " + ", ".join(f"{k} {v:,}" for k, v in doc["last_counts"].items()))
+    for a in doc["alerts"]:
+        print(f"alert: {a['message']}")
     for r in doc["runs"]:
         print(
             f"  #{r['id']} {r['started_at']} {r['trigger']:<10} {r['status']:<8}"

@@ -75,3 +75,14 @@ def test_demo_builds_n_jobs(tmp_path: Path) -> None:
     out = cli(tmp_path, "demo", "--jobs", "250", "--json")
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["counts"]["new"] >= 250
+
+
+def test_status_raises_alerts_from_measurements(tmp_path: Path) -> None:
+    config = '[[sources]]\nname = "ok"\nkind = "demo"\njobs = 50\n[[sources]]\nname = "gone"\nkind = "file"\npath = "nope.csv"\n'
+    for _ in range(3):
+        assert cli(tmp_path, "sync", config=config).returncode == 0
+    doc = json.loads(cli(tmp_path, "status", "--json", config=config).stdout)
+    rules = {a["rule"]: a for a in doc["alerts"]}
+    assert rules["source_failing"]["value"] == 3 and "'gone'" in rules["source_failing"]["measurement"]
+    assert "scheduler_down" in rules, "no scheduler is running in this test"
+    assert "alert: " in cli(tmp_path, "status", config=config).stdout
