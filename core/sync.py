@@ -121,9 +121,9 @@ def _fetch_one(src: Source, job: _Fetch, ctx: FetchContext, gate: threading.Sema
         job.started = time.perf_counter()
         try:
             out = src.fetch(ctx)
-            table = schema.conform_raw(out.table)
-            names = pa.array([job.config.name] * table.num_rows, pa.string())
-            job.table = table.set_column(table.schema.get_field_index("source"), "source", names)
+            # Types are conformed by normalize, which repairs a mistyped column instead of failing the source.
+            table = out.table.drop_columns([c for c in ("source",) if c in out.table.column_names])
+            job.table = table.append_column("source", pa.array([job.config.name] * table.num_rows, pa.string()))
             job.partial = out.partial
             job.warnings = tuple(getattr(src, "warnings", ()) or ())
         except JobdashError as e:  # a failing source is a recorded reason, never a failed run

@@ -222,3 +222,11 @@ def test_same_posting_on_two_boards_shares_a_dup_group(settings: Settings) -> No
     run_sync(settings, now=T0 + timedelta(hours=1), sources=[static("A", board_a), static("B", board_b)])
     again = catalog(settings)
     assert {k: r["dup_group"] for k, r in again.items()} == {k: r["dup_group"] for k, r in cat.items()}
+
+
+def test_a_mistyped_column_is_repaired_not_fatal(settings: Settings) -> None:
+    rows = [job("a1", is_remote="maybe", salary_min="lots"), job("a2", is_remote="no", salary_min="95000")]
+    r = run_sync(settings, now=T0, sources=[static("A", rows)])
+    assert r.status == "ok" and r.counts["new"] == 2
+    (src,) = r.sources
+    assert any(w.startswith("repaired") for w in src.warnings), src.warnings
