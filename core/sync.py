@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import psutil
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -208,12 +209,13 @@ class _Engine:
 
     def load_batch(self, batch: pa.Table) -> int:
         """Hash content, collapse duplicates inside the batch (last one wins); returns rows collapsed."""
-        self.con.register("batch_in", batch)
+        # An explicit ordinal: with preserve_insertion_order off, row_number() OVER () has no order.
+        ordinal = pa.array(np.arange(batch.num_rows, dtype=np.int64))
+        self.con.register("batch_in", batch.append_column("_ord", ordinal))
         self.con.execute(
             f"""
             CREATE TABLE inc AS
-            SELECT *, {_content_hash_sql()} AS content_hash
-            FROM (SELECT *, row_number() OVER () AS _ord FROM batch_in)
+            SELECT *, {_content_hash_sql()} AS content_hash FROM batch_in
             QUALIFY row_number() OVER (PARTITION BY job_id ORDER BY _ord DESC) = 1
             """
         )
