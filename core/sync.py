@@ -346,6 +346,12 @@ class _Engine:
         n = _scalar(self.con, "SELECT count(*) FROM merged WHERE outcome <> 'purged'")
         return int(n)
 
+    def listed_sources(self) -> set[str]:
+        rows = self.con.execute(
+            "SELECT DISTINCT source FROM merged WHERE outcome <> 'purged' AND delisted_at IS NULL"
+        ).fetchall()
+        return {str(r[0]) for r in rows}
+
     def purged_ids(self) -> list[str]:
         return [r[0] for r in self.con.execute("SELECT job_id FROM merged WHERE outcome = 'purged'").fetchall()]
 
@@ -467,7 +473,7 @@ def _run_locked(
         else:
             configs = [settings.source(n) for n in ([only] if isinstance(only, str) else only)]
         built = {}
-    demo = bool(configs) and all(c.kind == "demo" for c in configs)
+    demo = False
     engine: _Engine | None = None
     try:
         with PeakRss() as rss:
@@ -514,6 +520,9 @@ def _run_locked(
                 configured = {c.name for c in settings.sources if c.enabled}
                 ok = ok + [s for s in _sources_in_catalog(settings) if s not in configured]
 
+            if outcomes and all(o.status == "failed" for o in outcomes):
+                raise _AllFailed("every source failed; the catalog is left as it was")
+
             t = time.perf_counter()
             engine = _Engine(settings, now)
             collapsed = engine.load_batch(batch)
@@ -522,10 +531,11 @@ def _run_locked(
             version = snapshots.next_version(settings.snapshots_dir)
             counts = engine.classify(ok, held, _protected_ids(settings), snapshots.desc_name(version))
             engine.assign_dup_groups()
+            # Demo data: everything listed after this run comes from demo sources.
+            demo_names = {c.name for c in [*configs, *settings.sources] if c.kind == "demo"}
+            listed = engine.listed_sources()
+            demo = bool(listed) and listed <= demo_names
             phases["diff"] = time.perf_counter() - t
-
-            if not any(o.status != "failed" for o in outcomes) and outcomes:
-                raise _AllFailed("every source failed; the catalog is left as it was")
 
             progress(0.7, "writing the snapshot")
             t = time.perf_counter()
