@@ -40,8 +40,19 @@ def app_running() -> Iterator[None]:
 def ensure_app() -> None:
     if PagesManager is not None and getattr(PagesManager, "uses_pages_directory", False):
         PagesManager.uses_pages_directory = False
-        if not getattr(_inside, "active", False):
+        if not in_app_run():
             st.rerun()
+
+
+def in_app_run() -> bool:
+    """True inside a full run of app.py; False in a fragment-only rerun (app.py does not run then)."""
+    return bool(getattr(_inside, "active", False))
+
+
+def record_fragment(page: str, ms: float) -> None:
+    """Record a fragment's run as a script run when it ran on its own (a full run is recorded by app.py)."""
+    if not in_app_run():
+        record_script(f"{page} (fragment)", ms)
 
 
 def record_script(page: str, ms: float) -> None:

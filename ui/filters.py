@@ -185,6 +185,14 @@ def init_state() -> None:
             st.session_state[key] = value
 
 
+def current() -> JobFilter:
+    """The JobFilter of the widget values in session state (set before a run starts, so it can be read before
+    the widgets are drawn)."""
+    init_state()
+    ss = st.session_state
+    return from_widgets({k: ss.get(k) for k in _DEFAULTS})
+
+
 def sidebar() -> JobFilter:
     """Render the filters in the sidebar and return the JobFilter they describe."""
     init_state()
@@ -223,4 +231,4 @@ def sidebar() -> JobFilter:
             st.checkbox("Collapse duplicates", key=keys.F_COLLAPSE)
         st.button("Reset filters", key=keys.F_RESET, on_click=_reset)
         _views()
-    return from_widgets({k: ss.get(k) for k in _DEFAULTS})
+    return current()
