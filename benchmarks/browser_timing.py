@@ -8,13 +8,18 @@ measures the median time from a user action to the grid showing the server's new
 - first load: navigation to the Jobs page → first grid row visible (warm server, new browser tab);
 - sort: click the Title header → the first row changes to the server-sorted one;
 - header filter: type in the Company floating filter → the match count changes (includes the grid's
-  200 ms typing debounce);
+  typing debounce, ui.grid.FILTER_DEBOUNCE_MS);
 - sidebar search: type in "Search title or company" + Enter → the match count changes;
 - next page: click "Next" → the first row changes.
 
-Where the time goes: the server appends every page run's script time (core.metrics) to a log file
-(JOBDASH_SCRIPT_LOG); the script time of the runs an action caused is set against the total. The rest is
-the browser round trip: websocket, Arrow decode, React and AG Grid rendering, and for the grid the
+Each interaction is timed twice: from the Playwright call (which spends 40–150 ms on actionability
+checks before the input reaches the page) and from the input event itself (the last pointerdown, keydown or
+input event, stamped in the page), which is what a person waits for. First load is timed in a fresh browser
+profile (cold HTTP cache) and in a new tab of a browser that has opened the dashboard before (cached assets).
+
+Where the time goes: the server appends every page or fragment run's script time (core.metrics) to a log
+file (JOBDASH_SCRIPT_LOG); the script time of the runs an action caused is set against the total. The rest
+is the browser round trip: websocket, Arrow decode, React and AG Grid rendering, and for the grid the
 component's own event → rerun hop. Targets: ≤ 300 ms median per interaction, first rows ≤ 2 s.
 `run(jobs, repeats) -> dict` is what `python -m core bench browser` calls.
 """
@@ -51,6 +56,11 @@ FIRST_ROW_JS = """() => {
     + ".ag-center-cols-container .ag-row[row-index='0'] [col-id='title']");
   return r ? r.closest('.ag-row').innerText : null;
 }"""
+# In every frame: stamp the last user input on the top page's clock (the grid lives in a same-origin iframe).
+INPUT_STAMP_JS = """(() => {
+  const mark = () => { try { window.top.__inputAt = performance.timeOrigin + performance.now(); } catch (e) {} };
+  for (const t of ['pointerdown', 'keydown', 'input']) { window.addEventListener(t, mark, true); }
+})();"""
 COUNT_JS = """() => {
   const el = [...document.querySelectorAll('[data-testid="stMarkdownContainer"]')]
     .find(e => e.innerText.includes('jobs match'));
@@ -98,6 +108,7 @@ class Session:
     def __init__(self, browser: Any, url: str, log: Path) -> None:
         self.url, self.log = url, log
         self.context = browser.new_context(viewport={"width": 1500, "height": 1100})
+        self.context.add_init_script(INPUT_STAMP_JS)
         self.page = self.context.new_page()
         self.page.set_default_timeout(60_000)
 
@@ -110,31 +121,40 @@ class Session:
     def count(self) -> str | None:
         return self.page.evaluate(COUNT_JS)  # type: ignore[no-any-return]
 
-    def wait_change(self, js: str, old: str | None) -> None:
-        self.page.wait_for_function(f"old => {{ const v = ({js})(); return v !== null && v !== old; }}", arg=old,
-                                    polling="raf")  # fmt: skip
+    def wait_change(self, js: str, old: str | None) -> float:
+        """Wait for the value to change; return when it did, on the page's clock (ms since the epoch)."""
+        handle = self.page.wait_for_function(
+            f"old => {{ const v = ({js})(); return v !== null && v !== old && performance.timeOrigin + performance.now(); }}",
+            arg=old, polling="raf",
+        )  # fmt: skip
+        return float(handle.json_value())
 
-    def load(self) -> float:
+    def load(self, page: Any = None) -> float:
+        pg = page or self.page
         t0 = time.perf_counter()
-        self.page.goto(self.url)
-        self.page.wait_for_function(f"() => ({FIRST_ROW_JS})() !== null", polling="raf")
+        pg.goto(self.url)
+        pg.wait_for_function(f"() => ({FIRST_ROW_JS})() !== null", polling="raf")
         return (time.perf_counter() - t0) * 1000
 
     def settle(self) -> None:
         self.page.wait_for_timeout(400)  # let trailing reruns (selection, fragments) finish
 
-    def timed(self, action: Any, js: str) -> tuple[float, float]:
-        """(total ms from action to new rows, server script ms of the runs it caused)."""
+    def timed(self, action: Any, js: str) -> tuple[float, float, float]:
+        """(ms from the Playwright call to new rows, ms from the input event to new rows, server script ms of
+        the runs the action caused)."""
         self.settle()
         old = self.page.evaluate(js)
+        self.page.evaluate("() => { window.__inputAt = null; }")
         since = time.time()
         t0 = time.perf_counter()
         action()
-        self.wait_change(js, old)
+        changed_at = self.wait_change(js, old)
         total = (time.perf_counter() - t0) * 1000
+        input_at = self.page.evaluate("() => window.__inputAt")
+        from_input = changed_at - float(input_at) if input_at else total
         self.page.wait_for_timeout(150)  # the run's log line is written when its script ends
         script = sum(r["ms"] for r in _script_runs(self.log, since))
-        return total, script
+        return total, from_input, script
 
 
 def _grid(page: Any) -> Any:
@@ -144,10 +164,11 @@ def _grid(page: Any) -> Any:
 def measure(url: str, log: Path, repeats: int, chromium: str) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
-    out: dict[str, list[tuple[float, float]]] = {
+    out: dict[str, list[tuple[float, float, float]]] = {
         k: [] for k in ("sort", "header filter", "sidebar search", "next page")
     }
     first_loads: list[float] = []
+    cached_loads: list[float] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
         warm = Session(browser, url, log)
@@ -157,6 +178,13 @@ def measure(url: str, log: Path, repeats: int, chromium: str) -> dict[str, Any]:
             s = Session(browser, url, log)
             first_loads.append(s.load())
             s.close()
+        s = Session(browser, url, log)
+        s.load()  # this browser profile now holds the static assets
+        for _ in range(repeats):
+            tab = s.context.new_page()
+            cached_loads.append(s.load(tab))
+            tab.close()
+        s.close()
 
         s = Session(browser, url, log)
         s.load()
@@ -191,20 +219,31 @@ def measure(url: str, log: Path, repeats: int, chromium: str) -> dict[str, Any]:
 
     figures = [
         {
-            "name": "first rows after navigation (warm server)",
+            "name": "first rows after navigation (warm server, new browser profile)",
             "unit": "ms",
             "samples": first_loads,
             "target": f"≤ {TARGET_FIRST_LOAD_MS:,.0f} ms",
-        }
+        },
+        {
+            "name": "first rows after navigation (warm server, new tab, cached assets)",
+            "unit": "ms",
+            "samples": cached_loads,
+            "target": f"≤ {TARGET_FIRST_LOAD_MS:,.0f} ms",
+        },
     ]
     breakdown = {}
-    for name, pairs in out.items():
-        totals = [t for t, _ in pairs]
-        scripts = [s for _, s in pairs]
+    for name, triples in out.items():
+        totals = [t for t, _, _ in triples]
+        from_input = [i for _, i, _ in triples]
+        scripts = [s for _, _, s in triples]
         figures.append({"name": f"{name} → new rows", "unit": "ms", "samples": totals,
                         "target": f"≤ {TARGET_INTERACTION_MS:,.0f} ms median"})  # fmt: skip
-        breakdown[name] = {"total": _summary(totals), "server_script": _summary(scripts)}
+        figures.append({"name": f"{name} → new rows, from the input event", "unit": "ms", "samples": from_input,
+                        "target": f"≤ {TARGET_INTERACTION_MS:,.0f} ms median"})  # fmt: skip
+        breakdown[name] = {"total": _summary(totals), "from_input": _summary(from_input),
+                           "server_script": _summary(scripts)}  # fmt: skip
     breakdown["first load"] = {"total": _summary(first_loads)}
+    breakdown["first load, cached"] = {"total": _summary(cached_loads)}
     return {"figures": figures, "breakdown": breakdown}
 
 
@@ -252,22 +291,28 @@ def run(jobs: int, repeats: int) -> dict[str, Any]:
 def table(result: dict[str, Any]) -> str:
     lines = [
         f"Browser timing, {result['jobs']:,} jobs, {result['repeats']} repeats (headless Chromium, warm server)",
-        f"{'interaction':<20} {'median ms':>10} {'p25–p75 ms':>16} {'script ms':>10} {'rest ms':>9}  target",
+        f"{'interaction':<20} {'median ms':>10} {'p25–p75 ms':>16} {'from input':>11} {'p25–p75':>10} "
+        f"{'script ms':>10} {'rest ms':>9}  target",
     ]
     for name, b in result["breakdown"].items():
         tot = b["total"]
+        inp = b.get("from_input")
         script = b.get("server_script", {}).get("median")
-        target = TARGET_FIRST_LOAD_MS if name == "first load" else TARGET_INTERACTION_MS
-        ok = "met" if tot["median"] <= target else "MISSED"
-        rest = f"{tot['median'] - script:>9.0f}" if script is not None else f"{'—':>9}"
+        target = TARGET_FIRST_LOAD_MS if name.startswith("first load") else TARGET_INTERACTION_MS
+        ok = "met" if (inp or tot)["median"] <= target else "MISSED"
+        rest = f"{(inp or tot)['median'] - script:>9.0f}" if script is not None else f"{'—':>9}"
         spread = f"{tot['p25']:.0f}–{tot['p75']:.0f}"
+        inp_median = f"{inp['median']:.0f}" if inp else "—"
+        inp_spread = f"{inp['p25']:.0f}–{inp['p75']:.0f}" if inp else "—"
         lines.append(
-            f"{name:<20} {tot['median']:>10.0f} {spread:>16} "
+            f"{name:<20} {tot['median']:>10.0f} {spread:>16} {inp_median:>11} {inp_spread:>10} "
             f"{(f'{script:.0f}' if script is not None else '—'):>10} {rest}  ≤ {target:.0f} ms {ok}"
         )
     lines.append(
-        "script = server time of the page runs the action caused (core.metrics); rest = websocket, Arrow "
-        "decode, React/AG Grid rendering and the component's event → rerun hop."
+        "median = from the Playwright call; from input = from the input event in the page (what a person waits "
+        "for; the target applies to it); script = server time of the page/fragment runs the action caused "
+        "(core.metrics); rest = from input − script: websocket, Arrow decode, React/AG Grid rendering and the "
+        "component's event → rerun hop. First load: new browser profile; 'cached': a new tab, assets cached."
     )
     return "\n".join(lines)
 
