@@ -61,6 +61,105 @@ def test_bench_sync_small_writes_json_and_markdown(data_dir: Path, tmp_path: Pat
     assert f"{doc['machine']['cpu_count']} logical CPUs" in text
 
 
+def test_bench_query_small_writes_our_figures_beside_both_baselines(data_dir: Path, tmp_path: Path) -> None:
+    md = tmp_path / "BENCHMARKS.md"
+    env = {**os.environ, "JOBDASH_DATA_DIR": str(data_dir)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "core", "bench", "query", "--jobs", "2000", "--repeats", "2", "--markdown", str(md)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    (path,) = sorted((data_dir / "bench").glob("bench-*.json"))
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert "sync" not in doc and not list((data_dir / "bench").glob("work-*"))
+    q = doc["query"]
+    assert q["catalog_rows"] == 2000 and q["runs"] == bench.MIN_QUERY_RUNS
+
+    names = list(q["timings_ms"])
+    assert len(names) == 13 and any(n.startswith("title/company search") for n in names)
+    assert sum(n.startswith("description search") for n in names) == 2
+    assert {"facet: company (all listed)", "facet: source (all listed)", "facet: country (all listed)"} <= set(names)
+    for name in names:  # ours: every run timed, every figure measured; baselines: the same queries, ≥ 3 runs
+        assert len(q["timings_ms"][name]) == q["runs"] and min(q["timings_ms"][name]) > 0
+        for key in ("sqlite", "pandas"):
+            ms = q[key]["timings_ms"][name]
+            assert bench.MIN_BASELINE_RUNS <= len(ms) <= q["runs"] and min(ms) > 0, (key, name)
+    mix = q["mix"]
+    assert mix["common"] != mix["rare"] and len(mix["common"].split()) == len(mix["rare"].split()) == 2
+    assert max(mix["words"]["rare_df"]) < min(mix["words"]["common_df"])
+
+    # Same data, same mix: every contender returns the same answer except substring vs token description search.
+    for name, same in q["checks"]["same_result"].items():
+        if not name.startswith("description search"):
+            assert same == {"sqlite": True, "pandas": True}, name
+    totals = q["checks"]["totals"]
+    text_total = next(t for n, t in totals.items() if n.startswith("title/company search"))
+    assert text_total["ours"] == text_total["sqlite"] == text_total["pandas"] > 0
+
+    figs = {f["name"]: f for f in doc["figures"]}
+    for name in names:
+        f = figs[name]
+        assert f["median"] > 0 and f["p95"] >= f["median"] and f["baseline"] > 0
+        assert abs(f["ratio"] - f["baseline"] / f["median"]) < 1e-9
+    rows = bench.query_comparison(q, 2000)
+    assert [r["name"] for r in rows] == names
+    for r in rows:
+        assert r["sqlite_ratio"] > 0 and r["pandas_ratio"] > 0 and r["ours"]["p95"] >= r["ours"]["p50"] > 0
+        assert r["target_met"] is None  # the query targets are judged at 1M only
+    assert sum(r["target_ms"] is not None for r in rows) == 8
+    rss = figs["dashboard process RSS, catalog loaded"]
+    assert rss["n"] == 2 and rss["min"] > 50 and isinstance(rss["target_met"], bool)  # judged at ≤ 100k
+    assert figs["snapshot load into the dashboard's DuckDB"]["min"] > 0
+
+    text = md.read_text(encoding="utf-8")
+    assert (
+        "| Query | Ours p50 / p95 (n) | SQLite reference p50 / p95 (n) | × | pandas p50 / p95 (n) | × | Target |"
+        in text
+    )
+    assert "| dashboard process RSS, catalog loaded |" in text
+    assert text.count("| facet: company (all listed) |") == 1  # in the comparison table only
+
+
+def test_markdown_keeps_the_parts_a_newer_partial_run_did_not_do(tmp_path: Path) -> None:
+    d = tmp_path / "bench"
+    d.mkdir()
+    machine = {
+        "cpu_model": "cpu",
+        "cpu_count": 2,
+        "ram_gb": 4,
+        "platform": "p",
+        "python": "3",
+        "duckdb": "2",
+        "pyarrow": "26",
+    }
+    sync_fig = bench.Figure("sync", "sync end to end", "s", (2.0,)).as_dict()
+    old_query = bench.Figure("query", "first page", "ms", (9.0,)).as_dict()
+    new_query = bench.Figure("query", "first page", "ms", (3.0,)).as_dict()
+    sync = {"counts_as_expected": True, "runs": [{"counts": {"new": 1}}], "expected_counts": {"new": 1}}
+    docs = (
+        ("1", "all", [sync_fig, old_query], {"sync": sync}),
+        ("2", "query", [new_query], {}),
+    )
+    for stamp, target, figures, extra in docs:
+        doc = {
+            "created_at": stamp, "params": {"target": target, "jobs": 1000, "repeats": 3}, "machine": machine,
+            "figures": figures, **extra,
+        }  # fmt: skip
+        (d / f"bench-2026010{stamp}T000000000000Z.json").write_text(json.dumps(doc), encoding="utf-8")
+    (doc,) = bench.latest_per_size(d)
+    assert doc["created_at"] == "2" and doc["sync"] == sync
+    assert [(f["name"], f["median"]) for f in doc["figures"]] == [("sync end to end", 2.0), ("first page", 3.0)]
+    assert doc["merged_from"] == [{"part": "sync", "target": "all", "repeats": 3, "created_at": "1"}]
+    text = bench.markdown([doc])
+    assert "| first page | 3.0 ms |" in text and "| first page | 9.0 ms |" not in text
+    assert "The sync figures are from the newest run that had them" in text
+
+
+def test_case_variants_are_new_spellings_of_the_same_words() -> None:
+    spellings = [bench.case_variant("team with", i) for i in range(64)]
+    assert len(set(spellings)) == 64 and {s.lower() for s in spellings} == {"team with"}
+
+
 def test_latest_results_picks_the_newest_readable_file(tmp_path: Path) -> None:
     d = tmp_path / "bench"
     d.mkdir()
