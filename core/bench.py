@@ -6,9 +6,12 @@
   own). Beside it, the reference design (``benchmarks/orm_sync.py``: row-by-row SQLAlchemy ORM on SQLite,
   commit per 50; with defaults and with ``expire_on_commit=False``) on the same normalized rows at
   min(N, 100k) catalog / one tenth batch.
-- **query**: the catalog's queries (first page, filtered page, count, facet, deep keyset page,
-  description search) timed end to end through ``core.catalog.Catalog``; beside the filtered page, the
-  same filter + sort + head in pandas over the full DataFrame.
+- **query**: a query mix (pages, title/company search, counts, description search with common and rare
+  words, facets, time series, salary distribution, a page 90% deep) timed end to end through
+  ``core.catalog.Catalog``, and the same mix on the same snapshot in the reference design
+  (``benchmarks/sqlite_reference.py``: SQLite, composite indexes, LIKE, OFFSET) and in pandas
+  (``benchmarks/pandas_reference.py``); p50/p95 with ratios and the targets at 1M. Also the dashboard
+  process's RSS and snapshot load time, each in a fresh process.
 - **browser**: ``benchmarks/browser_timing.py`` if it exists and Chromium is installed.
 
 Results go to ``<data>/bench/bench-<UTC time>.json`` (read by the Performance page) and a Markdown table
