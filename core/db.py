@@ -7,6 +7,7 @@ a writer wait for another instead of failing.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -88,16 +89,37 @@ CREATE TABLE IF NOT EXISTS heartbeat (
 """
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """A connection with WAL, a busy timeout and the schema in place. Autocommit off: use ``tx``."""
+def connect(path: Path, schema: str = SCHEMA) -> sqlite3.Connection:
+    """A connection with WAL, a busy timeout and ``schema`` in place. Autocommit: write inside ``tx``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA busy_timeout=30000")
-    conn.executescript(SCHEMA)
+    conn.executescript(schema)
     return conn
+
+
+class PerThread:
+    """One connection per thread (a sqlite3 connection must not be shared across threads mid-transaction)."""
+
+    def __init__(self, path: Path, schema: str = SCHEMA) -> None:
+        self.path, self.schema = path, schema
+        self._local = threading.local()
+
+    def get(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = connect(self.path, self.schema)
+        return conn
+
+    def close(self) -> None:
+        """Close this thread's connection (the others close when their thread ends)."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
 
 
 @contextmanager

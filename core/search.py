@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from core import db
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
     id          INTEGER PRIMARY KEY,
@@ -360,28 +362,16 @@ class DescriptionIndex:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._local = threading.local()
+        self._conns = db.PerThread(path, SCHEMA)
         self._cache: OrderedDict[tuple[str, str, int, int], list[tuple[str, float]]] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._conn()
 
     def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA busy_timeout=30000")
-            conn.executescript(SCHEMA)
-            self._local.conn = conn
-        return conn
+        return self._conns.get()
 
     def close(self) -> None:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        self._conns.close()
 
     def to_fts(self, query: str) -> str:
         return to_fts(query)
