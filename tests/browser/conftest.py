@@ -65,6 +65,7 @@ class Server:
     env: dict[str, str]
     proc: subprocess.Popen[bytes]
     log: Path
+    script_log: Path
 
 
 def build_demo(data_dir: Path, config: Path, jobs: int) -> dict[str, str]:
@@ -99,8 +100,9 @@ def server(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> Iter
     base = tmp_path_factory.mktemp("browser")
     (base / "jobdash.toml").write_text("", encoding="utf-8")  # no sources: the embedded demo default
     env = build_demo(base / "data", base / "jobdash.toml", DEMO_JOBS)
+    env["JOBDASH_SCRIPT_LOG"] = str(base / "scripts.jsonl")  # every page and fragment run, as JSON lines
     url, proc = start_streamlit(env, base / "streamlit.log")
-    yield Server(url, base / "data", env, proc, base / "streamlit.log")
+    yield Server(url, base / "data", env, proc, base / "streamlit.log", base / "scripts.jsonl")
     proc.terminate()
     try:
         proc.wait(timeout=10)

@@ -3,6 +3,7 @@ a reload, the Analytics charts, and "Sync now" with progress and the new-jobs no
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from typing import Any
@@ -74,6 +75,26 @@ def test_grid_shows_rows_and_sorts_by_header(page: Any, server: Server) -> None:
     titles = wait_until(sorted_titles, what="rows sorted by title")
     assert len(titles) >= 5
     assert match_count(page) == total  # sorting changes the order, not the set
+
+
+def _script_runs(server: Server, since: float) -> list[str]:
+    if not server.script_log.exists():
+        return []
+    runs = [json.loads(line) for line in server.script_log.read_text(encoding="utf-8").splitlines() if line]
+    return [r["page"] for r in runs if r["t"] >= since]
+
+
+def test_grid_events_rerun_only_the_grid_fragment(page: Any, server: Server) -> None:
+    open_jobs(page, server)
+    page.wait_for_timeout(500)  # trailing runs of the load
+    since = time.time()
+    first = visible_rows(page)[0]["title"]
+    grid(page).locator(".ag-header-cell[col-id='title'] .ag-header-cell-label").click()
+    wait_until(lambda: visible_rows(page)[0]["title"] != first, what="rows sorted by title")
+    page.get_by_role("button", name=re.compile("Next")).click()
+    wait_until(lambda: "page 2" in page.get_by_text("jobs match").first.inner_text(), what="page 2")
+    runs = wait_until(lambda: _script_runs(server, since), what="the runs in the script log")
+    assert runs and set(runs) == {"Jobs (fragment)"}, runs  # no full page run: sidebar and facets untouched
 
 
 def test_header_filter_round_trips(page: Any, server: Server) -> None:
