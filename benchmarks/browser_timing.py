@@ -68,13 +68,13 @@ COUNT_JS = """() => {
 }"""
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -86,7 +86,7 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 120.
         except OSError:
             pass
         time.sleep(0.2)
-    raise TimeoutError("streamlit did not start")
+    raise TimeoutError(f"streamlit did not become healthy at {url}")
 
 
 def _script_runs(log: Path, since: float) -> list[dict[str, Any]]:
@@ -266,7 +266,7 @@ def run(jobs: int, repeats: int) -> dict[str, Any]:
         subprocess.run([sys.executable, "-m", "core", "demo", "--jobs", str(jobs)], cwd=ROOT, env=env, check=True,
                        capture_output=True)  # fmt: skip
         build_s = time.perf_counter() - t0
-        port = _free_port()
+        port = free_port()
         cmd = [
             sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
             "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
@@ -276,7 +276,7 @@ def run(jobs: int, repeats: int) -> dict[str, Any]:
             proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
             try:
                 url = f"http://127.0.0.1:{port}/"
-                _wait_healthy(url, proc)
+                wait_healthy(url, proc)
                 result = measure(url, log, repeats, chromium)
             finally:
                 proc.terminate()
