@@ -31,6 +31,7 @@ import pyarrow as pa
 from core import metrics, query, schema, snapshots
 from core.errors import ConfigError, JobdashError, NotFound, QueryError
 from core.query import DEFAULT_SORT, JobFilter, Sort
+from core.search import FTS_ID_SQL, DescriptionIndex
 from core.settings import Settings
 from core.snapshots import Snapshot
 from core.userdata import USER_SCHEMA, UserData
@@ -116,7 +117,7 @@ class Catalog:
         self.load_error: str | None = None
         self._users = UserData(settings.db_path)
         self._user_rev: int | None = None
-        self._index: Any = None
+        self._index: DescriptionIndex | None = None
         # Exact totals by (table, user revision, filter): paging through one filter counts it once.
         self._counts: OrderedDict[tuple[str, int | None, int | None, JobFilter], int] = OrderedDict()
         self._counts_lock = threading.Lock()
@@ -204,7 +205,8 @@ class Catalog:
             )
             cur.execute(
                 f"CREATE TABLE {table} AS SELECT {cols}, {schema.DESC_FILE},"
-                f" {query.SEARCH_EXPR} AS {query.SEARCH_COLUMN}, coalesce(g.n, 1) AS {query.DUP_SIZE}"
+                f" {query.SEARCH_EXPR} AS {query.SEARCH_COLUMN}, coalesce(g.n, 1) AS {query.DUP_SIZE},"
+                f" {FTS_ID_SQL} AS {query.FTS_ID}"
                 f" FROM read_parquet(?) AS s LEFT JOIN {table}_dups AS g USING (dup_group)"
                 " ORDER BY posted_at DESC NULLS LAST, job_id DESC",
                 [path],
@@ -297,20 +299,13 @@ class Catalog:
         if not flt.desc.strip():
             return None
         if self._index is None:
-            try:
-                from core.search import DescriptionIndex
-            except ImportError as e:
-                raise QueryError("description search is not available (core.search is missing)") from e
             self._index = DescriptionIndex(self.settings.search_path)
         t0 = time.perf_counter()
-        hits = self._index.match(flt.desc)
+        hits = self._index.match_ids(flt.desc)
         metrics.record_query(
             "desc_search", (time.perf_counter() - t0) * 1000, len(hits), self.version, "fts5 MATCH ?", [flt.desc]
         )
-        return pa.table(
-            {"job_id": [h[0] for h in hits], "score": [float(h[1]) for h in hits]},
-            schema=pa.schema([("job_id", pa.string()), ("score", pa.float64())]),
-        )
+        return pa.table({"fts_id": hits})
 
     def _run(
         self,

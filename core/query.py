@@ -23,7 +23,9 @@ from core import schema
 from core.errors import QueryError
 
 MIRROR = "user_jobs"  # in-memory mirror of the user data (job_id, USER_OUTPUT..., stage_rank)
-DESC_MATCH = "desc_match"  # Arrow table (job_id, score) registered on the cursor for description search
+DESC_MATCH = "desc_match"  # Arrow table (fts_id) of description-search hits, registered on the cursor
+# Catalog-only column: the job's id in the description index (core.search.fts_id), computed once at load.
+FTS_ID = "_fts_id"
 SORT_KEY = "_sort_key"  # hidden column of a page: the keyset value of each row
 # Catalog-only column: lower(title) + newline + lower(company), computed once at load. A search word never
 # contains a newline (words are split on whitespace), so it matches this iff it matches title or company.
@@ -345,7 +347,7 @@ def conditions(flt: JobFilter) -> list[Sql]:
     for word in _words(flt.text):
         out.append((f"contains(j.{SEARCH_COLUMN}, ?)", [word]))
     if flt.desc.strip():
-        out.append((f"{_j('job_id')} IN (SELECT job_id FROM {DESC_MATCH})", []))
+        out.append((f"j.{FTS_ID} IN (SELECT fts_id FROM {DESC_MATCH})", []))
     for name, low, high in (
         ("posted_at", flt.posted_from, flt.posted_to),
         ("first_seen_at", flt.seen_from, flt.seen_to),

@@ -13,6 +13,7 @@ dashboard reads.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sqlite3
 import threading
@@ -27,7 +28,7 @@ from core import db
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY,  -- fts_id(job_id): the catalog derives it too, so hits join without a lookup
     job_id      TEXT NOT NULL UNIQUE,
     title       TEXT NOT NULL DEFAULT '',
     company     TEXT NOT NULL DEFAULT '',
@@ -61,6 +62,32 @@ CREATE TRIGGER IF NOT EXISTS docs_au AFTER UPDATE ON docs BEGIN
     VALUES (new.id, new.title, new.company, new.description);
 END;
 """
+
+SCHEMA_VERSION = 2  # 2: docs.id = fts_id(job_id)
+
+
+def fts_id(job_id: str) -> int:
+    """A document's integer id, derived from its job id (60 bits of md5; the catalog computes the same
+    in SQL), so a match's rowids filter the catalog directly."""
+    return int(hashlib.md5(job_id.encode("utf-8")).hexdigest()[:15], 16)
+
+
+FTS_ID_SQL = "CAST(('0x' || substr(md5(job_id), 1, 15)) AS BIGINT)"  # fts_id() in DuckDB
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """An index built with other ids is dropped; the sync's segment catch-up rebuilds it."""
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    if row is not None and int(row[0]) == SCHEMA_VERSION:
+        return
+    has_docs = conn.execute("SELECT count(*) FROM docs").fetchone()[0]
+    conn.execute("BEGIN IMMEDIATE")
+    if has_docs:
+        conn.execute("DELETE FROM docs")
+        conn.execute("DELETE FROM segments")
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)", [SCHEMA_VERSION])
+    conn.execute("COMMIT")
+
 
 # bm25 column weights: a word in the title says more about a job than the same word in its description.
 WEIGHTS = (5.0, 3.0, 1.0)
@@ -365,7 +392,7 @@ class DescriptionIndex:
         self._conns = db.PerThread(path, SCHEMA)
         self._cache: OrderedDict[tuple[str, str, int, int], list[tuple[str, float]]] = OrderedDict()
         self._cache_lock = threading.Lock()
-        self._conn()
+        _migrate(self._conn())
 
     def _conn(self) -> sqlite3.Connection:
         return self._conns.get()
@@ -400,10 +427,10 @@ class DescriptionIndex:
                 part = pa.Table.from_batches([batch], schema=rows.schema)
                 ids = part.column("job_id").to_pylist()
                 cols = [_text_column(part, c) for c in COLUMNS]
-                params = [(j, *vals) for j, *vals in zip(ids, *cols, strict=True) if j]
+                params = [(fts_id(j), j, *vals) for j, *vals in zip(ids, *cols, strict=True) if j]
                 cur = conn.executemany(
                     """
-                    INSERT INTO docs (job_id, title, company, description) VALUES (?, ?, ?, ?)
+                    INSERT INTO docs (id, job_id, title, company, description) VALUES (?, ?, ?, ?, ?)
                     ON CONFLICT(job_id) DO UPDATE SET
                         title = excluded.title, company = excluded.company, description = excluded.description
                     WHERE docs.title IS NOT excluded.title OR docs.company IS NOT excluded.company
@@ -457,6 +484,26 @@ class DescriptionIndex:
             while len(self._cache) > CACHE_ENTRIES:
                 self._cache.popitem(last=False)
         return list(rows)
+
+    def match_ids(self, query: str) -> pa.Array:
+        """Every matching document's fts_id, unranked: what a filter needs. Ranking 200k hits with bm25 and
+        mapping them back to job ids took ~800 ms at 1M; the bare MATCH ~70 ms. Never raises on input."""
+        expr, exclude = _compile(query)
+        if not expr and not exclude:
+            return pa.array([], pa.int64())
+        conn = self._conn()
+        sql = "SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?"
+        try:
+            if expr:
+                try:
+                    rows = conn.execute(sql, [expr]).fetchall()
+                except sqlite3.OperationalError:  # a construct FTS5 still refused: search the words literally
+                    rows = conn.execute(sql, [_literal(_as_text(query))]).fetchall()
+            else:  # only negations ("-java"): every document without those words
+                rows = conn.execute(f"SELECT id FROM docs WHERE id NOT IN ({sql})", [exclude]).fetchall()  # noqa: S608
+        except sqlite3.OperationalError:
+            return pa.array([], pa.int64())
+        return pa.array([r[0] for r in rows], pa.int64())
 
     def _search(self, query: str, expr: str, exclude: str, limit: int | None) -> list[tuple[str, float]]:
         if expr:

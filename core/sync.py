@@ -553,7 +553,11 @@ def _run_locked(
             # The description index follows the published snapshot; a crash here is caught up next run.
             log.progress(run_id, 0.85, "indexing descriptions")
             t = time.perf_counter()
-            _index_descriptions(settings, engine.purged_ids())
+            index_error = None
+            try:
+                _index_descriptions(settings, engine.purged_ids())
+            except Exception as e:  # the snapshot is published; the next run catches the index up
+                index_error = f"description index not updated: {type(e).__name__}: {e}"
             snapshots.prune(d, settings.keep_snapshots, engine.con)
             phases["index"] = time.perf_counter() - t
 
@@ -575,6 +579,7 @@ def _run_locked(
             rss.mb,
             demo,
             collapsed,
+            index_error,
         )
         log.finish(
             run_id,
@@ -589,6 +594,7 @@ def _run_locked(
             jobs_in=jobs_in,
             jobs_per_s=result.jobs_per_s,
             peak_rss_mb=result.peak_rss_mb,
+            error=index_error,
         )
         return result
     except Exception as e:

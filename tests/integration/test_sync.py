@@ -230,3 +230,19 @@ def test_a_mistyped_column_is_repaired_not_fatal(settings: Settings) -> None:
     assert r.status == "ok" and r.counts["new"] == 2
     (src,) = r.sources
     assert any(w.startswith("repaired") for w in src.warnings), src.warnings
+
+
+def test_a_failing_index_update_does_not_fail_the_published_run(settings: Settings) -> None:
+    run_sync(settings, now=T0, sources=[static("A", [job("a1")])])
+    settings.search_path.unlink()
+    settings.search_path.mkdir()  # the index file cannot be opened now
+    r = run_sync(settings, now=T0 + timedelta(hours=1), sources=[static("A", [job("a1"), job("a2")])])
+    assert r.status == "ok" and r.counts["new"] == 1
+    assert r.error is not None and "description index not updated" in r.error
+    assert "a2" in catalog(settings)
+    settings.search_path.rmdir()
+    r3 = run_sync(settings, now=T0 + timedelta(hours=2), sources=[static("A", [job("a1"), job("a2")])])
+    assert r3.error is None
+    from core.search import DescriptionIndex
+
+    assert DescriptionIndex(settings.search_path).count() == 2, "caught up from the segments"

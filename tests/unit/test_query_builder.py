@@ -18,7 +18,7 @@ D1, D2 = date(2025, 1, 1), date(2025, 2, 1)
 CASES: list[tuple[str, JobFilter, str, list[object]]] = [
     ("text one word", JobFilter(text="Python"), 'contains(j._search, ?)', ["python"]),
     ("text words", JobFilter(text="senior  Go"), "contains(j._search, ?) AND contains(j._search, ?)", ["senior", "go"]),
-    ("desc", JobFilter(desc="kubernetes"), 'j."job_id" IN (SELECT job_id FROM desc_match)', []),
+    ("desc", JobFilter(desc="kubernetes"), "j._fts_id IN (SELECT fts_id FROM desc_match)", []),
     ("posted from", JobFilter(posted_from=D1), 'j."posted_at" >= ?', [datetime(2025, 1, 1)]),
     ("posted to inclusive", JobFilter(posted_to=D1), 'j."posted_at" < ?', [datetime(2025, 1, 2)]),
     ("seen range", JobFilter(seen_from=D1, seen_to=D2), 'j."first_seen_at" >= ? AND j."first_seen_at" < ?',
@@ -291,12 +291,12 @@ def test_built_sql_is_valid_duckdb() -> None:
     """Every builder's SQL binds and runs against the table shapes the catalog creates (empty here)."""
     con = duckdb.connect(":memory:")
     cols = ", ".join(f"{schema_col} {query_type}" for schema_col, query_type in _table_columns())
-    con.execute(f"CREATE TABLE jobs_1 ({cols}, desc_file VARCHAR, _search VARCHAR, _dup_size BIGINT)")
+    con.execute(f"CREATE TABLE jobs_1 ({cols}, desc_file VARCHAR, _search VARCHAR, _dup_size BIGINT, _fts_id BIGINT)")
     con.execute(
         "CREATE TABLE user_jobs (job_id VARCHAR, starred BOOLEAN, stage VARCHAR, notes VARCHAR, applied_at TIMESTAMP,"
         " follow_up_on DATE, hidden BOOLEAN, updated_at TIMESTAMP, stage_rank INTEGER)"
     )
-    con.execute("CREATE TABLE desc_match (job_id VARCHAR, score DOUBLE)")
+    con.execute("CREATE TABLE desc_match (fts_id BIGINT)")
     flt = JobFilter(
         text="a b", desc="x", collapse_dups=True, column_filters=(ColumnFilter("stage", "equals", "saved"),)
     )
