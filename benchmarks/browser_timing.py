@@ -161,6 +161,30 @@ def _grid(page: Any) -> Any:
     return page.frame_locator(GRID_FRAME)
 
 
+PAGES = (("jobs", ""), ("analytics", "analytics"), ("sync", "sync"), ("performance", "performance"))
+
+
+def screenshots(url: str, chromium: str, folder: Path) -> list[Path]:
+    """Each page as it looks after the measured session (the Performance page then shows that session)."""
+    from playwright.sync_api import sync_playwright
+
+    folder.mkdir(parents=True, exist_ok=True)
+    saved = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1500, "height": 1200})
+        page.set_default_timeout(60_000)
+        for name, path in PAGES:
+            page.goto(url + path)
+            page.wait_for_selector("[data-testid='stMain']")
+            page.wait_for_timeout(4000)  # charts and the grid's frame finish drawing
+            target = folder / f"{name}.png"
+            page.screenshot(path=str(target), full_page=True)
+            saved.append(target)
+        browser.close()
+    return saved
+
+
 def measure(url: str, log: Path, repeats: int, chromium: str) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
@@ -247,8 +271,9 @@ def measure(url: str, log: Path, repeats: int, chromium: str) -> dict[str, Any]:
     return {"figures": figures, "breakdown": breakdown}
 
 
-def run(jobs: int, repeats: int) -> dict[str, Any]:
-    """Build a demo catalog of ``jobs``, serve it, and time ``repeats`` of each interaction."""
+def run(jobs: int, repeats: int, shots: Path | None = None) -> dict[str, Any]:
+    """Build a demo catalog of ``jobs``, serve it, and time ``repeats`` of each interaction; with ``shots``,
+    save a screenshot of every page there afterwards."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if not chromium:
         return {"skipped": "Chromium is not installed"}
@@ -278,6 +303,8 @@ def run(jobs: int, repeats: int) -> dict[str, Any]:
                 url = f"http://127.0.0.1:{port}/"
                 wait_healthy(url, proc)
                 result = measure(url, log, repeats, chromium)
+                if shots is not None:
+                    result["screenshots"] = [str(p) for p in screenshots(url, chromium, shots)]
             finally:
                 proc.terminate()
                 try:
@@ -322,8 +349,9 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=100_000)
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--screenshots", type=Path, metavar="DIR", help="save each page afterwards, e.g. docs/screenshots")
     args = ap.parse_args()
-    result = run(args.jobs, args.repeats)
+    result = run(args.jobs, args.repeats, args.screenshots)
     if "skipped" in result:
         print(f"skipped: {result['skipped']}")
         return 0

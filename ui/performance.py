@@ -78,6 +78,10 @@ def alerts(m: Measurements, settings: Settings) -> None:
         st.caption("No recommendations: nothing measured points at a cause.")
 
 
+# Display only: the frames keep the measured values, the table shows them to a tenth of a millisecond.
+MS_COLUMNS = {name: st.column_config.NumberColumn(format="%.1f") for name in ("p50 ms", "p95 ms", "p99 ms", "max ms")}
+
+
 def queries(window_s: float | None) -> None:
     st.subheader("Query latency", anchor=False)
     summary = metrics.REGISTRY.summary(window_s)
@@ -90,7 +94,7 @@ def queries(window_s: float | None) -> None:
             for k, s in summary.items()
         ]
     )
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(table, hide_index=True, width="stretch", column_config=MS_COLUMNS)
     kinds = [ALL_KINDS, *summary]
     pick = st.selectbox("Histogram of", kinds, key=HIST_KIND)
     bins = metrics.REGISTRY.histogram(window_s, None if pick == ALL_KINDS else pick)
@@ -152,6 +156,7 @@ def scripts(window_s: float | None) -> None:
         ),
         hide_index=True,
         width="stretch",
+        column_config=MS_COLUMNS,
     )
 
 
