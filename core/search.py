@@ -391,6 +391,7 @@ class DescriptionIndex:
         self.path = path
         self._conns = db.PerThread(path, SCHEMA)
         self._cache: OrderedDict[tuple[str, str, int, int], list[tuple[str, float]]] = OrderedDict()
+        self._id_cache: OrderedDict[tuple[str, str, int], pa.Array] = OrderedDict()
         self._cache_lock = threading.Lock()
         _migrate(self._conn())
 
@@ -491,6 +492,21 @@ class DescriptionIndex:
         expr, exclude = _compile(query)
         if not expr and not exclude:
             return pa.array([], pa.int64())
+        # One search per filter change: a page, its count and the facets of a rerun all ask the same.
+        key = (expr, exclude, self.generation())
+        with self._cache_lock:
+            hit = self._id_cache.get(key)
+            if hit is not None:
+                self._id_cache.move_to_end(key)
+                return hit
+        ids = self._match_ids(query, expr, exclude)
+        with self._cache_lock:
+            self._id_cache[key] = ids
+            while len(self._id_cache) > CACHE_ENTRIES:
+                self._id_cache.popitem(last=False)
+        return ids
+
+    def _match_ids(self, query: str, expr: str, exclude: str) -> pa.Array:
         conn = self._conn()
         sql = "SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?"
         try:

@@ -154,18 +154,19 @@ def bulk(selected: list[str]) -> None:
 
 def _prepare_export(v: View, signature: str) -> None:
     ss = st.session_state
-    old = ss.pop(keys.EXPORT_FILE, None)
-    if old:
-        Path(old["path"]).unlink(missing_ok=True)
+    ss.pop(keys.EXPORT_FILE, None)
     fd, name = tempfile.mkstemp(prefix="jobdash-export-", suffix=".csv")
     os.close(fd)
+    path = Path(name)
     try:
-        rows = cache.catalog().export_csv(v.flt, v.sort, Path(name))
+        rows = cache.catalog().export_csv(v.flt, v.sort, path)
+        data = path.read_bytes()  # the download button serves bytes; the temp file is not kept around
     except JobdashError as e:
-        Path(name).unlink(missing_ok=True)
         ss[keys.EXPORT_FILE + "_msg"] = str(e)
         return
-    ss[keys.EXPORT_FILE] = {"path": name, "rows": rows, "signature": signature}
+    finally:
+        path.unlink(missing_ok=True)
+    ss[keys.EXPORT_FILE] = {"data": data, "rows": rows, "signature": signature}
 
 
 def export(v: View) -> None:
@@ -177,10 +178,10 @@ def export(v: View) -> None:
     if msg:
         st.error(msg)
     done = ss.get(keys.EXPORT_FILE)
-    if done and done["signature"] == signature and Path(done["path"]).exists():
+    if done and done["signature"] == signature:
         st.download_button(
             f"Download CSV ({done['rows']:,} rows)",
-            data=Path(done["path"]).read_bytes(),
+            data=done["data"],
             file_name="jobs.csv",
             mime="text/csv",
             key=keys.EXPORT_DOWNLOAD,

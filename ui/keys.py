@@ -59,7 +59,7 @@ BULK_STAGE_APPLY = "bulk_stage_apply"
 BULK_HIDE = "bulk_hide"
 EXPORT_PREPARE = "export_prepare"
 EXPORT_DOWNLOAD = "export_download"
-EXPORT_FILE = "export_file"  # session state: (path, rows, filter signature)
+EXPORT_FILE = "export_file"  # session state: {data, rows, signature} of the prepared CSV
 
 # --- analytics ----------------------------------------------------------------------------------------
 A_BUCKET = "a_bucket"

@@ -3,6 +3,7 @@ paging by keyset, edits persist in SQLite, saved views, export."""
 
 from __future__ import annotations
 
+import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -222,7 +223,7 @@ def test_csv_export_of_the_filtered_set(demo_env: AppEnv) -> None:
     at.button(key=keys.EXPORT_PREPARE).click()
     at.run()
     assert not at.exception
-    path = Path(at.session_state[keys.EXPORT_FILE]["path"])
-    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = at.session_state[keys.EXPORT_FILE]["data"].decode("utf-8").splitlines()
     assert len(lines) == expected + 1  # header + every filtered row, not just the page
+    assert not list(Path(tempfile.gettempdir()).glob("jobdash-export-*.csv")), "no temp file left behind"
     assert at.session_state[keys.EXPORT_FILE]["rows"] == expected
