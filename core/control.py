@@ -32,33 +32,24 @@ class Heartbeat:
 
 
 def beat(settings: Settings, next_run: datetime | None, name: str = SCHEDULER) -> None:
-    conn = db.connect(settings.db_path)
-    try:
+    with db.opened(settings.db_path) as conn:
         with db.tx(conn):
             conn.execute(
                 "INSERT OR REPLACE INTO heartbeat (name, pid, beat_at, next_run) VALUES (?, ?, ?, ?)",
                 [name, os.getpid(), iso(utcnow()), iso(next_run) if next_run else None],
             )
-    finally:
-        conn.close()
 
 
 def clear_beat(settings: Settings, name: str = SCHEDULER) -> None:
-    conn = db.connect(settings.db_path)
-    try:
+    with db.opened(settings.db_path) as conn:
         with db.tx(conn):
             conn.execute("DELETE FROM heartbeat WHERE name = ? AND pid = ?", [name, os.getpid()])
-    finally:
-        conn.close()
 
 
 def scheduler(settings: Settings, now: datetime | None = None) -> Heartbeat | None:
     """The scheduler's heartbeat if it is alive: its pid runs and it beat within three intervals."""
-    conn = db.connect(settings.db_path)
-    try:
+    with db.opened(settings.db_path) as conn:
         row = conn.execute("SELECT pid, beat_at, next_run FROM heartbeat WHERE name = ?", [SCHEDULER]).fetchone()
-    finally:
-        conn.close()
     if row is None:
         return None
     hb = Heartbeat(
@@ -71,37 +62,28 @@ def scheduler(settings: Settings, now: datetime | None = None) -> Heartbeat | No
 
 
 def request_sync(settings: Settings, requested_by: str, source: str | None = None) -> int:
-    conn = db.connect(settings.db_path)
-    try:
+    with db.opened(settings.db_path) as conn:
         with db.tx(conn):
             cur = conn.execute(
                 "INSERT INTO sync_requests (requested_at, requested_by, source) VALUES (?, ?, ?)",
                 [iso(utcnow()), requested_by, source],
             )
-    finally:
-        conn.close()
     assert cur.lastrowid is not None
     return cur.lastrowid
 
 
 def take_requests(settings: Settings) -> list[dict[str, Any]]:
     """Claim every pending request at once: several clicks while a run is going become one deferred run."""
-    conn = db.connect(settings.db_path)
-    try:
+    with db.opened(settings.db_path) as conn:
         with db.tx(conn):
             rows = conn.execute("SELECT * FROM sync_requests WHERE taken_at IS NULL ORDER BY id").fetchall()
             conn.execute("UPDATE sync_requests SET taken_at = ? WHERE taken_at IS NULL", [iso(utcnow())])
-    finally:
-        conn.close()
     return [dict(r) for r in rows]
 
 
 def pending_requests(settings: Settings) -> int:
-    conn = db.connect(settings.db_path)
-    try:
+    with db.opened(settings.db_path) as conn:
         (n,) = conn.execute("SELECT count(*) FROM sync_requests WHERE taken_at IS NULL").fetchone()
-    finally:
-        conn.close()
     return int(n)
 
 
@@ -113,11 +95,8 @@ def running_run(settings: Settings) -> dict[str, Any] | None:
     """The run in progress with its progress fraction and message, if a sync holds the lock."""
     if not sync_running(settings):
         return None
-    conn = db.connect(settings.db_path)
-    try:
+    with db.opened(settings.db_path) as conn:
         row = conn.execute("SELECT * FROM runs WHERE status = 'running' ORDER BY id DESC LIMIT 1").fetchone()
-    finally:
-        conn.close()
     return dict(row) if row else None
 
 

@@ -101,6 +101,16 @@ def connect(path: Path, schema: str = SCHEMA) -> sqlite3.Connection:
     return conn
 
 
+@contextmanager
+def opened(path: Path, schema: str = SCHEMA) -> Iterator[sqlite3.Connection]:
+    """A short-lived connection, closed on the way out."""
+    conn = connect(path, schema)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
 class PerThread:
     """One connection per thread (a sqlite3 connection must not be shared across threads mid-transaction)."""
 
