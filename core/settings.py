@@ -6,6 +6,7 @@ A bad config fails here, naming the key and the problem, before anything is writ
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,6 +96,13 @@ def _typed(table: Mapping[str, Any], key: str, where: str, typ: type, default: A
     if not ok:
         raise ConfigError(f"{where}{key}: expected {typ.__name__}, got {value!r}")
     return value
+
+
+def _size(value: str, key: str) -> str:
+    """A DuckDB memory size such as '1GB'; it is formatted into SQL, so nothing else gets through."""
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value.strip(), re.IGNORECASE):
+        raise ConfigError(f"{key}: expected a size like '1GB', got {value!r}")
+    return value.strip()
 
 
 def _positive(value: int | float, key: str) -> Any:
@@ -209,6 +217,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             _typed(retention, "purge_delisted_after_days", "retention.", int, 30), "retention.purge_delisted_after_days"
         ),
         max_parallel_fetch=_positive(_typed(sync, "max_parallel_fetch", "sync.", int, 4), "sync.max_parallel_fetch"),
-        memory_limit=_typed(sync, "memory_limit", "sync.", str, "1GB"),
+        memory_limit=_size(_typed(sync, "memory_limit", "sync.", str, "1GB"), "sync.memory_limit"),
         thresholds=Thresholds(**th),
     )

@@ -55,7 +55,6 @@ class SyncResult:
     demo: bool
     collapsed: int = 0  # duplicate rows inside the batch folded into one
     error: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -197,7 +196,7 @@ class _Engine:
         self.settings = settings
         self.now = now
         self.con = duckdb.connect(":memory:")
-        self.con.execute(f"SET memory_limit = '{_memory_limit(settings.memory_limit)}'")
+        self.con.execute(f"SET memory_limit = '{settings.memory_limit}'")  # checked by load_settings
         self.con.execute("SET threads = 2")
         self.con.execute("SET preserve_insertion_order = false")
         tmp = settings.data_dir / "tmp"
@@ -360,14 +359,6 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     # fetchall, not fetchone: DuckDB 2 refuses new work on a connection with an unfinished result.
     rows = con.execute(sql).fetchall()
     return int(rows[0][0]) if rows else 0
-
-
-def _memory_limit(value: str) -> str:
-    import re
-
-    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value.strip(), re.IGNORECASE):
-        raise ValueError(f"sync.memory_limit: expected a size like '2GB', got {value!r}")
-    return value.strip()
 
 
 def _sql_path(path: Path) -> str:

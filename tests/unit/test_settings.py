@@ -75,6 +75,7 @@ enabled = false
         ("[[sources]]\nkind = 'demo'\njobs = 0", "sources[0].jobs"),
         ("[alerts]\nnoise = 1", "alerts.noise: unknown threshold"),
         ("sources = 'x'", "sources: expected an array"),
+        ('[sync]\nmemory_limit = "1GB\'; DROP"', "sync.memory_limit: expected a size"),
         ("[schedule\n", "jobdash.toml"),
     ],
 )
