@@ -14,6 +14,16 @@ from core import bench
 from core.errors import JobdashError
 from core.settings import ROOT, load_settings
 
+MACHINE = {
+    "cpu_model": "cpu",
+    "cpu_count": 2,
+    "ram_gb": 4,
+    "platform": "p",
+    "python": "3",
+    "duckdb": "2",
+    "pyarrow": "26",
+}
+
 
 def test_bench_sync_small_writes_json_and_markdown(data_dir: Path, tmp_path: Path) -> None:
     md = tmp_path / "BENCHMARKS.md"
@@ -123,15 +133,7 @@ def test_bench_query_small_writes_our_figures_beside_both_baselines(data_dir: Pa
 def test_markdown_keeps_the_parts_a_newer_partial_run_did_not_do(tmp_path: Path) -> None:
     d = tmp_path / "bench"
     d.mkdir()
-    machine = {
-        "cpu_model": "cpu",
-        "cpu_count": 2,
-        "ram_gb": 4,
-        "platform": "p",
-        "python": "3",
-        "duckdb": "2",
-        "pyarrow": "26",
-    }
+    machine = MACHINE
     sync_fig = bench.Figure("sync", "sync end to end", "s", (2.0,)).as_dict()
     old_query = bench.Figure("query", "first page", "ms", (9.0,)).as_dict()
     new_query = bench.Figure("query", "first page", "ms", (3.0,)).as_dict()
@@ -190,15 +192,7 @@ def test_bad_arguments_are_clear_errors(data_dir: Path) -> None:
 def test_markdown_has_one_section_per_catalog_size(tmp_path: Path) -> None:
     d = tmp_path / "bench"
     d.mkdir()
-    machine = {
-        "cpu_model": "cpu",
-        "cpu_count": 2,
-        "ram_gb": 4,
-        "platform": "p",
-        "python": "3",
-        "duckdb": "2",
-        "pyarrow": "26",
-    }
+    machine = MACHINE
     fig = bench.Figure("query", "first page", "ms", (2.0, 4.0, 3.0)).as_dict()
     for stamp, jobs, median in (("1", 1_000_000, 9.0), ("2", 100_000, 3.0), ("3", 100_000, 2.5)):
         doc = {
