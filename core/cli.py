@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.errors import JobdashError, SyncBusy
-from core.settings import Settings, demo_source, load_settings
+from core.settings import Settings, load_settings
+from core.sources import demo_source
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -8,26 +8,16 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
 from core.errors import ConfigError
+from core.sources import demo_source, validate_options
+from core.sources.base import SourceConfig
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DEMO_JOBS = 5000
-
-
-@dataclass(frozen=True)
-class SourceConfig:
-    name: str
-    kind: str
-    enabled: bool = True
-    schedule_minutes: float | None = None  # per-source override of the global interval
-    cron: str | None = None  # per-source crontab override
-    timeout_s: float = 120.0
-    options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -112,8 +102,6 @@ def _positive(value: int | float, key: str) -> Any:
 
 
 def _parse_sources(raw: Any, config_dir: Path | None) -> tuple[SourceConfig, ...]:
-    from core.sources import validate_options  # late: sources import settings types
-
     if not isinstance(raw, list):
         raise ConfigError("sources: expected an array of tables ([[sources]])")
     out: list[SourceConfig] = []
@@ -158,10 +146,6 @@ def _cron(table: Mapping[str, Any], where: str) -> str | None:
     except ValueError as e:
         raise ConfigError(f"{where}cron: {e}") from e
     return expr
-
-
-def demo_source(jobs: int = DEFAULT_DEMO_JOBS) -> SourceConfig:
-    return SourceConfig("demo", "demo", options=MappingProxyType({"jobs": jobs}))
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:

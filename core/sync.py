@@ -27,9 +27,9 @@ from core import lock, schema, snapshots
 from core.errors import JobdashError, SyncBusy
 from core.normalize import normalize
 from core.runs import RunLog, SourceOutcome, iso, utcnow
-from core.settings import Settings, SourceConfig
+from core.settings import Settings
 from core.sources import build
-from core.sources.base import FetchContext, Source
+from core.sources.base import FetchContext, Source, SourceConfig
 
 OUTCOMES = ("new", "updated", "unchanged", "relisted", "delisted", "untouched", "purged")
 DUP_WINDOW_DAYS = 30
@@ -125,7 +125,7 @@ def _fetch_one(src: Source, job: _Fetch, ctx: FetchContext, gate: threading.Sema
             table = out.table.drop_columns([c for c in ("source",) if c in out.table.column_names])
             job.table = table.append_column("source", pa.array([job.config.name] * table.num_rows, pa.string()))
             job.partial = out.partial
-            job.warnings = tuple(getattr(src, "warnings", ()) or ())
+            job.warnings = out.warnings
         except JobdashError as e:  # a failing source is a recorded reason, never a failed run
             job.error = str(e)
         except Exception as e:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
@@ -11,8 +11,8 @@ import pyarrow as pa
 import pytest
 
 from core.errors import SourceError
-from core.settings import Settings, SourceConfig, load_settings
-from core.sources.base import FetchContext, Fetched
+from core.settings import Settings, load_settings
+from core.sources.base import FetchContext, Fetched, SourceConfig
 
 
 @pytest.fixture
@@ -38,6 +38,10 @@ class StaticSource:
     error: str | None = None
     partial: str | None = None
     kind: ClassVar[str] = "static"
+
+    @classmethod
+    def validate(cls, options: Mapping[str, Any], where: str) -> None:
+        """Built in code, never from a config file: nothing to check."""
 
     def fetch(self, ctx: FetchContext) -> Fetched:
         if self.error:

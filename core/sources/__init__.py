@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import importlib
+from types import MappingProxyType
 from typing import Any, Mapping
 
 from core.errors import ConfigError
-from core.settings import SourceConfig
-from core.sources.base import Source
+from core.sources.base import Source, SourceConfig
 
 # kind → "module:Class"; imported lazily so an optional dependency only matters when used.
 KINDS: dict[str, str] = {
@@ -21,11 +21,12 @@ KINDS: dict[str, str] = {
 }
 
 
-def source_class(kind: str) -> Any:
+def source_class(kind: str) -> type[Source]:
     if kind not in KINDS:
         raise ConfigError(f"unknown source kind {kind!r} (known: {', '.join(sorted(KINDS))})")
-    module, cls = KINDS[kind].split(":")
-    return getattr(importlib.import_module(module), cls)
+    module, name = KINDS[kind].split(":")
+    cls: type[Source] = getattr(importlib.import_module(module), name)
+    return cls
 
 
 def validate_options(kind: str, options: Mapping[str, Any], where: str) -> None:
@@ -34,5 +35,12 @@ def validate_options(kind: str, options: Mapping[str, Any], where: str) -> None:
 
 
 def build(config: SourceConfig) -> Source:
-    src: Source = source_class(config.kind)(config)
-    return src
+    return source_class(config.kind)(config)
+
+
+DEFAULT_DEMO_JOBS = 5000
+
+
+def demo_source(jobs: int = DEFAULT_DEMO_JOBS) -> SourceConfig:
+    """The embedded demo source a fresh install runs on."""
+    return SourceConfig("demo", "demo", options=MappingProxyType({"jobs": jobs}))

@@ -8,19 +8,33 @@ delisted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Callable, ClassVar, Mapping, Protocol
 
 import pyarrow as pa
 
 from core.errors import ConfigError
-from core.settings import SourceConfig
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """One configured source: a value type (a cache key), parsed from jobdash.toml by core.settings."""
+
+    name: str
+    kind: str
+    enabled: bool = True
+    schedule_minutes: float | None = None  # per-source override of the global interval
+    cron: str | None = None  # per-source crontab override
+    timeout_s: float = 120.0
+    options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
 class Fetched:
     table: pa.Table  # any subset of schema.RAW_COLUMNS (conform_raw fills the rest)
     partial: str | None = None  # the reason, when only part of the postings could be fetched
+    warnings: tuple[str, ...] = ()  # what was skipped or repaired on the way; shown with the run
 
 
 @dataclass(frozen=True)
@@ -32,8 +46,17 @@ class FetchContext:
 
 
 class Source(Protocol):
+    """What the sync and the settings loader use of an adapter, and nothing else."""
+
     kind: ClassVar[str]
     config: SourceConfig
+
+    def __init__(self, config: SourceConfig) -> None: ...
+
+    @classmethod
+    def validate(cls, options: Mapping[str, Any], where: str) -> None:
+        """Raise ConfigError naming the key (prefixed by ``where``) if an option is wrong."""
+        ...
 
     def fetch(self, ctx: FetchContext) -> Fetched: ...
 

@@ -35,9 +35,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from core.errors import ConfigError
-from core.settings import DEFAULT_DEMO_JOBS, SourceConfig
+from core.sources import DEFAULT_DEMO_JOBS
 from core.sources import demo_words as W
-from core.sources.base import FetchContext, Fetched, optional
+from core.sources.base import FetchContext, Fetched, SourceConfig, optional
 
 EPOCH_ZERO = datetime(2026, 1, 1, tzinfo=UTC)
 MAX_JOBS = 1_000_000
@@ -619,7 +619,6 @@ class DemoSource:
         self.seed: int = opts.get("seed", 42)
         self.churn: bool = opts.get("churn", True)
         self.epoch: int | None = opts.get("epoch")
-        self.warnings: list[str] = []
 
     @classmethod
     def validate(cls, options: Mapping[str, Any], where: str) -> None:

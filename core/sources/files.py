@@ -9,7 +9,7 @@ Nothing is lost silently. Every value is read as text and converted one by one: 
 cannot be converted becomes null and is counted; bytes that are not UTF-8 are replaced (U+FFFD) and
 counted; a CSV record with the wrong number of fields is kept (padded or cut) and counted, and one
 whose unclosed quote swallowed the lines after it is split back into those lines. These repairs
-are listed in ``FileSource.warnings`` after each fetch. A file that cannot be read at all raises
+are listed in ``Fetched.warnings``. A file that cannot be read at all raises
 ``SourceError("<path>: <reason>")``; among several files, the bad ones are skipped and named in
 ``Fetched.partial`` (so nothing of this source is delisted on that run).
 
@@ -35,8 +35,7 @@ import pyarrow.parquet as pq
 
 from core.errors import ConfigError, SourceError
 from core.schema import RAW_ARROW_TYPES
-from core.settings import SourceConfig
-from core.sources.base import FetchContext, Fetched, optional, require
+from core.sources.base import FetchContext, Fetched, SourceConfig, optional, require
 
 FORMATS = ("csv", "json", "jsonl", "parquet")
 EXTENSIONS = {
@@ -382,7 +381,6 @@ class FileSource:
         path = Path(config.options["path"]).expanduser()
         base = config.options.get("base_dir")
         self.path = path if path.is_absolute() else (Path(base) if base else Path.cwd()) / path
-        self.warnings: list[str] = []
 
     @classmethod
     def validate(cls, options: Mapping[str, Any], where: str) -> None:
@@ -422,7 +420,7 @@ class FileSource:
         return found
 
     def fetch(self, ctx: FetchContext) -> Fetched:
-        self.warnings = []
+        warnings: list[str] = []
         files = self.files()
         tables: list[pa.Table] = []
         failed: list[str] = []
@@ -430,7 +428,7 @@ class FileSource:
             ctx.progress(i / len(files), f"reading {path.name}")
             fmt = _format_of(path, self.format)
             if fmt is None:
-                self.warnings.append(f"{path}: skipped, not a .csv, .json, .jsonl or .parquet file")
+                warnings.append(f"{path}: skipped, not a .csv, .json, .jsonl or .parquet file")
                 continue
             notes: list[str] = []
             try:
@@ -439,7 +437,7 @@ class FileSource:
                 failed.append(str(e))
             except Exception as e:  # one unreadable file must not sink the others
                 failed.append(f"{path}: {type(e).__name__}: {e}")
-            self.warnings.extend(notes)
+            warnings.extend(notes)
         ctx.progress(1.0, f"read {len(files) - len(failed)} of {len(files)} file(s)")
         if not tables:  # nothing read: never report an empty board (that would delist everything)
             if not failed:
@@ -450,4 +448,4 @@ class FileSource:
             if tables
             else pa.table({"source": pa.array([], pa.string())})
         )
-        return Fetched(table, "; ".join(failed) if failed else None)
+        return Fetched(table, "; ".join(failed) if failed else None, tuple(warnings))

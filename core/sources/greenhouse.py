@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from core.settings import SourceConfig
-from core.sources.base import FetchContext, Fetched, optional
+from core.sources.base import FetchContext, Fetched, SourceConfig, optional
 from core.sources.http import (
     JsonClient,
     http_options,

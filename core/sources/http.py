@@ -21,7 +21,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 
 from core.errors import ConfigError, SourceError
 from core.schema import RAW_ARROW_TYPES
-from core.settings import SourceConfig
+from core.sources.base import SourceConfig
 
 USER_AGENT = "jobdash/0.1 (+local job-search dashboard)"
 MAX_REQUEST_TIMEOUT_S = 30.0  # one request never waits longer, whatever the source's overall timeout

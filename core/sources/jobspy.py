@@ -15,8 +15,7 @@ import pandas as pd
 import pyarrow as pa
 
 from core.errors import ConfigError, SourceError
-from core.settings import SourceConfig
-from core.sources.base import FetchContext, Fetched, optional, require
+from core.sources.base import FetchContext, Fetched, SourceConfig, optional, require
 from core.sources.http import number, raw_table, text
 
 SITES = ("indeed", "linkedin", "glassdoor", "zip_recruiter", "google")

@@ -10,8 +10,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from core.errors import ConfigError, SourceError
-from core.settings import SourceConfig
-from core.sources.base import FetchContext, Fetched, optional
+from core.sources.base import FetchContext, Fetched, SourceConfig, optional
 from core.sources.http import (
     JsonClient,
     http_options,

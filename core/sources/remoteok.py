@@ -8,8 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from core.settings import SourceConfig
-from core.sources.base import FetchContext, Fetched
+from core.sources.base import FetchContext, Fetched, SourceConfig
 from core.sources.http import (
     JsonClient,
     http_options,

@@ -17,7 +17,8 @@ from streamlit.testing.v1 import AppTest
 
 from core import metrics, monitor
 from core.runs import RunLog
-from core.settings import Settings, demo_source
+from core.settings import Settings
+from core.sources import demo_source
 from core.sync import run_sync
 from ui import performance as perf
 

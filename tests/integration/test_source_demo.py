@@ -12,9 +12,8 @@ import pytest
 
 from core import schema
 from core.errors import ConfigError
-from core.settings import SourceConfig
 from core.sources import build, validate_options
-from core.sources.base import FetchContext
+from core.sources.base import FetchContext, SourceConfig
 from core.sources.demo import EPOCH_ZERO, benchmark_batch, demo_table, epoch_of
 
 JOBS = 2000

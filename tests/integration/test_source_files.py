@@ -14,9 +14,8 @@ import pytest
 
 from core import schema
 from core.errors import ConfigError, SourceError
-from core.settings import SourceConfig
 from core.sources import build, validate_options
-from core.sources.base import FetchContext, Fetched
+from core.sources.base import FetchContext, Fetched, SourceConfig
 from core.sources.files import FileSource
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "files"
@@ -35,7 +34,7 @@ def fetch(path: str | Path, **options: Any) -> tuple[Fetched, list[str]]:
     for field in fetched.table.schema:
         assert field.type == schema.RAW_ARROW_TYPES[field.name], field.name
     assert set(fetched.table.column("source").to_pylist()) <= {"my-files"}
-    return fetched, src.warnings
+    return fetched, list(fetched.warnings)
 
 
 def rows(fetched: Fetched) -> dict[str, dict[str, Any]]:
@@ -296,15 +295,13 @@ def test_explicit_format_and_relative_paths(tmp_path: Path, monkeypatch: pytest.
     assert fetch("jobspy_indeed_linkedin.csv", base_dir=str(FIXTURES))[0].table.num_rows == 6
 
 
-def test_warnings_are_reset_on_each_fetch(tmp_path: Path) -> None:
+def test_warnings_belong_to_each_fetch(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     path.write_text("id,title,min_amount\n1,A,oops\n", encoding="utf-8")
     src = source(path)
-    src.fetch(CTX)
-    assert len(src.warnings) == 1
+    assert len(src.fetch(CTX).warnings) == 1
     path.write_text("id,title,min_amount\n1,A,5\n", encoding="utf-8")
-    src.fetch(CTX)
-    assert src.warnings == []
+    assert src.fetch(CTX).warnings == ()
 
 
 @pytest.mark.parametrize(

@@ -14,9 +14,8 @@ import pytest
 
 from core.errors import ConfigError, SourceError
 from core.schema import RAW_ARROW_TYPES
-from core.settings import SourceConfig
 from core.sources import build, validate_options
-from core.sources.base import FetchContext
+from core.sources.base import FetchContext, SourceConfig
 from core.sources.jobspy import NOT_INSTALLED, JobSpySource, jobspy_frame_to_table
 
 WHERE = "sources[2]."

@@ -21,9 +21,8 @@ from werkzeug import Request, Response
 
 from core.errors import ConfigError, SourceError
 from core.schema import CONTENT_COLUMNS, RAW_ARROW_TYPES
-from core.settings import SourceConfig
 from core.sources import build, source_class, validate_options
-from core.sources.base import FetchContext, Fetched
+from core.sources.base import FetchContext, Fetched, SourceConfig
 from core.sources.http import USER_AGENT, http_options
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "api"
