@@ -5,6 +5,7 @@ A bad config fails here, naming the key and the problem, before anything is writ
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tomllib
@@ -149,7 +150,26 @@ def _cron(table: Mapping[str, Any], where: str) -> str | None:
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """The settings for this environment, parsed once per version of the config file.
+
+    Memoized on the two environment variables, the working directory (relative paths) and the config file's
+    identity (inode, size, mtime), so a page
+    that asks many times per rerun parses the TOML once, and an edited file applies on the next call.
+    """
     env = os.environ if env is None else env
+    data_env, config_env = env.get("JOBDASH_DATA_DIR"), env.get("JOBDASH_CONFIG")
+    candidate = Path(config_env).expanduser() if config_env else ROOT / "jobdash.toml"
+    try:
+        st = candidate.stat()
+        stamp: tuple[int, ...] | None = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    except OSError:
+        stamp = None
+    return _load_settings(data_env, config_env, os.getcwd(), stamp)
+
+
+@functools.lru_cache(maxsize=8)
+def _load_settings(data_env: str | None, config_env: str | None, _cwd: str, _stamp: tuple[int, ...] | None) -> Settings:
+    env = {k: v for k, v in (("JOBDASH_DATA_DIR", data_env), ("JOBDASH_CONFIG", config_env)) if v}
     data_dir = Path(env.get("JOBDASH_DATA_DIR") or ROOT / "data").expanduser().resolve()
     explicit = env.get("JOBDASH_CONFIG")
     candidate = Path(explicit).expanduser() if explicit else ROOT / "jobdash.toml"

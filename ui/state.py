@@ -15,8 +15,8 @@ _TUPLE_FIELDS = ("workplace", "countries", "companies", "sources", "employment_t
 
 
 def settings() -> Settings:
-    """Read on every rerun (a small file): a changed JOBDASH_DATA_DIR or jobdash.toml applies at once, and a bad
-    config fails here with the key that is wrong. Heavy resources are cached per data folder in ui.cache."""
+    """Parsed once per version of jobdash.toml (load_settings memoizes on the file's stat): a changed
+    JOBDASH_DATA_DIR or config applies at once, and a bad config fails here with the key that is wrong."""
     return load_settings()
 
 

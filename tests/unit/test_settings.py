@@ -95,3 +95,16 @@ def test_cron_schedules_are_checked_at_load(tmp_path: Path) -> None:
     assert s.cron == "0 */2 * * *" and s.sources[0].cron == "30 6 * * 1-5"
     with pytest.raises(ConfigError, match="schedule.cron"):
         load(tmp_path, '[schedule]\ncron = "every tuesday"\n')
+
+
+def test_parsed_once_per_version_of_the_file(tmp_path: Path) -> None:
+    cfg = tmp_path / "jobdash.toml"
+    cfg.write_text("[schedule]\ninterval_minutes = 30\n", encoding="utf-8")
+    env = {"JOBDASH_CONFIG": str(cfg), "JOBDASH_DATA_DIR": str(tmp_path / "data")}
+    first = load_settings(env)
+    assert load_settings(env) is first  # memoized: no second parse within a rerun
+    cfg.write_text("[schedule]\ninterval_minutes = 45\n", encoding="utf-8")
+    assert load_settings(env).interval_minutes == 45.0  # an edit applies on the next call
+    cfg.write_text("[schedule]\ninterval_minutes = -1\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="interval_minutes"):
+        load_settings(env)  # a bad file fails every time, it is never cached
