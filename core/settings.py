@@ -90,7 +90,7 @@ def _typed(table: Mapping[str, Any], key: str, where: str, typ: type, default: A
 
 
 def _size(value: str, key: str) -> str:
-    """A DuckDB memory size such as '1GB'; it is formatted into SQL, so nothing else gets through."""
+    """A DuckDB memory size such as '1GB', checked here so a bad value fails at load time, naming the key."""
     if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value.strip(), re.IGNORECASE):
         raise ConfigError(f"{key}: expected a size like '1GB', got {value!r}")
     return value.strip()

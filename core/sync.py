@@ -1,3 +1,4 @@
+# ruff: noqa: S608  -- identifiers come from core.schema (quoted) and module constants; values and paths are parameters.
 """The sync: fetch → normalize → hash-diff against the current snapshot → publish a new snapshot.
 
 Every outcome is computed set-based in DuckDB over Arrow, never row by row. Per run, each job gets
@@ -195,13 +196,15 @@ class _Engine:
     def __init__(self, settings: Settings, now: datetime) -> None:
         self.settings = settings
         self.now = now
-        self.con = duckdb.connect(":memory:")
-        self.con.execute(f"SET memory_limit = '{settings.memory_limit}'")  # checked by load_settings
-        self.con.execute("SET threads = 2")
-        self.con.execute("SET preserve_insertion_order = false")
         tmp = settings.data_dir / "tmp"
         tmp.mkdir(parents=True, exist_ok=True)
-        self.con.execute(f"SET temp_directory = '{_sql_path(tmp)}'")
+        config: dict[str, str | bool | int | float | list[str]] = {
+            "memory_limit": settings.memory_limit,
+            "threads": 2,
+            "preserve_insertion_order": False,
+            "temp_directory": str(tmp),
+        }
+        self.con = duckdb.connect(":memory:", config=config)
 
     def close(self) -> None:
         self.con.close()
@@ -230,9 +233,10 @@ class _Engine:
             )
         else:
             # Snapshots written before the key was stored get it computed once, in assign_dup_groups.
-            has_key = DUP_KEY in pq.read_schema(snap.jobs_path).names
-            extra = "" if has_key else f", NULL::VARCHAR AS {DUP_KEY}"
-            self.con.execute(f"CREATE VIEW prev AS SELECT *{extra} FROM read_parquet('{_sql_path(snap.jobs_path)}')")
+            prev = self.con.read_parquet(str(snap.jobs_path))
+            if DUP_KEY not in pq.read_schema(snap.jobs_path).names:
+                prev = prev.select(f"*, NULL::VARCHAR AS {DUP_KEY}")
+            prev.create_view("prev")
 
     def classify(
         self, ok_sources: Sequence[str], held_sources: Sequence[str], protected: Sequence[str], desc_file: str
@@ -361,16 +365,9 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     return int(rows[0][0]) if rows else 0
 
 
-def _sql_path(path: Path) -> str:
-    """A file path as a SQL string literal body: DuckDB's COPY/read_parquet targets cannot be parameters here."""
-    return str(path).replace("'", "''")
-
-
 def _copy_parquet(con: duckdb.DuckDBPyConnection, select: str, final: Path, compression: str = "zstd") -> None:
     tmp = final.with_name(f".{final.name}.tmp")
-    con.execute(
-        f"COPY ({select}) TO '{_sql_path(tmp)}' (FORMAT parquet, COMPRESSION {compression}, ROW_GROUP_SIZE 122880)"
-    )
+    con.sql(select).write_parquet(str(tmp), compression=compression, row_group_size=122880)
     snapshots.fsync_replace(tmp, final)
 
 
@@ -629,7 +626,7 @@ def _sources_in_catalog(settings: Settings) -> list[str]:
     con = duckdb.connect(":memory:")
     try:
         rows = con.execute(
-            f"SELECT DISTINCT source FROM read_parquet('{_sql_path(snap.jobs_path)}') WHERE delisted_at IS NULL"
+            "SELECT DISTINCT source FROM read_parquet(?) WHERE delisted_at IS NULL", [str(snap.jobs_path)]
         ).fetchall()
     finally:
         con.close()
