@@ -9,22 +9,27 @@ User input never reaches MATCH as written: ``to_fts`` parses it (phrases, prefix
 parentheses, title:/company:/description: filters) and re-emits every term as a quoted FTS5 string.
 Input it cannot make sense of becomes a literal search of its words. WAL lets the sync write while the
 dashboard reads.
+
+Errors: a query FTS5 still refuses (its syntax errors only) falls back to that literal search; everything
+else — a locked or damaged file, a missing table — raises ``StorageError`` naming search.sqlite, never an
+empty result that would read as "0 jobs match".
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 
 import pyarrow as pa
 
 from core import db
+from core.errors import StorageError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
@@ -75,18 +80,48 @@ def fts_id(job_id: str) -> int:
 FTS_ID_SQL = "CAST(('0x' || substr(md5(job_id), 1, 15)) AS BIGINT)"  # fts_id() in DuckDB
 
 
-def _migrate(conn: sqlite3.Connection) -> None:
+REBUILD_ADVICE = "it only indexes the snapshots' descriptions: delete it and run `python -m core sync` to rebuild it"
+
+
+def _check_tables(conn: db.Connection) -> None:
+    """Before the schema script recreates what is missing: ``docs`` without ``docs_fts`` (or the reverse) is a
+    damaged index. Recreated empty it would answer every search with "no matches"."""
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE name IN ('docs', 'docs_fts')")}
+    if len(names) == 1:
+        missing = ({"docs", "docs_fts"} - names).pop()
+        raise StorageError(
+            f"{conn.path.name}: the table {missing} is missing, so the search index is damaged ({conn.path}); "
+            + REBUILD_ADVICE,
+            path=conn.path,
+            detail=f"no such table: {missing}",
+        )
+
+
+def _migrate(conn: db.Connection) -> None:
     """An index built with other ids is dropped; the sync's segment catch-up rebuilds it."""
     row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
     if row is not None and int(row[0]) == SCHEMA_VERSION:
         return
     has_docs = conn.execute("SELECT count(*) FROM docs").fetchone()[0]
-    conn.execute("BEGIN IMMEDIATE")
-    if has_docs:
-        conn.execute("DELETE FROM docs")
-        conn.execute("DELETE FROM segments")
-    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)", [SCHEMA_VERSION])
-    conn.execute("COMMIT")
+    with db.tx(conn):
+        if has_docs:
+            conn.execute("DELETE FROM docs")
+            conn.execute("DELETE FROM segments")
+        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)", [SCHEMA_VERSION])
+
+
+# What SQLite says about a MATCH expression it cannot parse. Only these fall back to a literal search; a
+# "no such column" naming one of the index's own columns means a changed table, not a bad filter.
+_SYNTAX_ERRORS = ("fts5: syntax error", "unterminated string", "unknown special query")
+_OWN_COLUMNS = frozenset({"id", "rowid", "job_id", "docs_fts", *("title", "company", "description")})
+
+
+def _is_query_syntax(e: StorageError) -> bool:
+    detail = e.detail
+    if detail.startswith(_SYNTAX_ERRORS):
+        return True
+    prefix = "no such column: "
+    return detail.startswith(prefix) and detail[len(prefix) :].strip() not in _OWN_COLUMNS
 
 
 # bm25 column weights: a word in the title says more about a job than the same word in its description.
@@ -389,17 +424,26 @@ class DescriptionIndex:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._conns = db.PerThread(path, SCHEMA)
+        self._conns = db.PerThread(path, SCHEMA, damaged_advice=REBUILD_ADVICE, check=_check_tables)
         self._cache: OrderedDict[tuple[str, str, int, int], list[tuple[str, float]]] = OrderedDict()
         self._id_cache: OrderedDict[tuple[str, str, int], pa.Array] = OrderedDict()
         self._cache_lock = threading.Lock()
         _migrate(self._conn())
 
-    def _conn(self) -> sqlite3.Connection:
+    def _conn(self) -> db.Connection:
         return self._conns.get()
 
     def close(self) -> None:
+        """Close this thread's connection (the others close when their thread ends)."""
         self._conns.close()
+
+    def __enter__(self) -> DescriptionIndex:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
 
     def to_fts(self, query: str) -> str:
         return to_fts(query)
@@ -422,8 +466,7 @@ class DescriptionIndex:
             raise ValueError("rows need a job_id column")
         written = 0
         conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with db.tx(conn):
             for batch in rows.to_batches(max_chunksize=BATCH_ROWS):
                 part = pa.Table.from_batches([batch], schema=rows.schema)
                 ids = part.column("job_id").to_pylist()
@@ -449,10 +492,6 @@ class DescriptionIndex:
                     "INSERT INTO meta (key, value) VALUES ('generation', 1)"
                     " ON CONFLICT(key) DO UPDATE SET value = value + 1"
                 )
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
         return written
 
     def segments_done(self) -> set[str]:
@@ -467,7 +506,8 @@ class DescriptionIndex:
         conn.execute("INSERT INTO docs_fts(docs_fts) VALUES ('optimize')")
 
     def match(self, query: str, limit: int | None = None) -> list[tuple[str, float]]:
-        """(job_id, bm25 score) best first; lower scores are better matches. Never raises on input.
+        """(job_id, bm25 score) best first; lower scores are better matches. Never raises on input; raises
+        StorageError when the index cannot be read.
 
         Results are cached per (query, limit) until the index changes."""
         expr, exclude = _compile(query)
@@ -488,7 +528,8 @@ class DescriptionIndex:
 
     def match_ids(self, query: str) -> pa.Array:
         """Every matching document's fts_id, unranked: what a filter needs. Ranking 200k hits with bm25 and
-        mapping them back to job ids took ~800 ms at 1M; the bare MATCH ~70 ms. Never raises on input."""
+        mapping them back to job ids took ~800 ms at 1M; the bare MATCH ~70 ms. Never raises on input; raises
+        StorageError when the index cannot be read (never an empty answer for a broken index)."""
         expr, exclude = _compile(query)
         if not expr and not exclude:
             return pa.array([], pa.int64())
@@ -509,16 +550,21 @@ class DescriptionIndex:
     def _match_ids(self, query: str, expr: str, exclude: str) -> pa.Array:
         conn = self._conn()
         sql = "SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?"
-        try:
-            if expr:
-                try:
-                    rows = conn.execute(sql, [expr]).fetchall()
-                except sqlite3.OperationalError:  # a construct FTS5 still refused: search the words literally
-                    rows = conn.execute(sql, [_literal(_as_text(query))]).fetchall()
-            else:  # only negations ("-java"): every document without those words
+        if expr:
+            try:
+                rows = conn.execute(sql, [expr]).fetchall()
+            except StorageError as e:
+                if not _is_query_syntax(e):
+                    raise
+                literal = _literal(_as_text(query))  # a construct FTS5 still refused: search the words literally
+                rows = conn.execute(sql, [literal]).fetchall() if literal else []
+        else:  # only negations ("-java"): every document without those words
+            try:
                 rows = conn.execute(f"SELECT id FROM docs WHERE id NOT IN ({sql})", [exclude]).fetchall()  # noqa: S608
-        except sqlite3.OperationalError:
-            return pa.array([], pa.int64())
+            except StorageError as e:
+                if not _is_query_syntax(e):
+                    raise
+                rows = []  # nothing FTS5 can read to exclude
         return pa.array([r[0] for r in rows], pa.int64())
 
     def _search(self, query: str, expr: str, exclude: str, limit: int | None) -> list[tuple[str, float]]:
@@ -533,8 +579,10 @@ class DescriptionIndex:
             "(SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?) ORDER BY job_id LIMIT ?"
         )
         try:
-            return [(r[0], float(r[1])) for r in self._conn().execute(sql, [exclude, _limit(limit)])]
-        except sqlite3.OperationalError:
+            return [(r[0], float(r[1])) for r in self._conn().execute(sql, [exclude, _limit(limit)]).fetchall()]
+        except StorageError as e:
+            if not _is_query_syntax(e):
+                raise
             return []
 
     def _run_match(self, expr: str, limit: int | None) -> list[tuple[str, float]] | None:
@@ -548,10 +596,12 @@ class DescriptionIndex:
             ") AS f JOIN docs AS d INDEXED BY docs_id_job ON d.id = f.id ORDER BY f.score, f.id"
         )
         try:
-            cur = self._conn().execute(sql, [*WEIGHTS, expr, _limit(limit)])
-            return [(r[0], float(r[1])) for r in cur]
-        except sqlite3.OperationalError:
-            return None
+            rows = self._conn().execute(sql, [*WEIGHTS, expr, _limit(limit)]).fetchall()
+        except StorageError as e:
+            if not _is_query_syntax(e):
+                raise
+            return None  # FTS5 could not read the expression
+        return [(r[0], float(r[1])) for r in rows]
 
 
 def _limit(limit: int | None) -> int:

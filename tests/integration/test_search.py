@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.errors import StorageError
 from core.search import DescriptionIndex, to_fts
 
 DOCS = [
@@ -211,8 +212,9 @@ def test_failed_update_writes_nothing(idx: DescriptionIndex) -> None:
     conn.execute(
         "CREATE TRIGGER boom BEFORE INSERT ON docs WHEN new.job_id = 'new2' BEGIN SELECT RAISE(ABORT, 'x'); END"
     )
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(StorageError, match="search.sqlite: x") as err:
         idx.update(bad, deletes=["mgr"])
+    assert isinstance(err.value.__cause__, sqlite3.IntegrityError)
     conn.execute("DROP TRIGGER boom")
     assert idx.count() == len(DOCS) and "new1" not in idx.ids() and "mgr" in idx.ids()
 
