@@ -18,6 +18,10 @@ KINDS: dict[str, str] = {
     "ashby": "core.sources.ashby:AshbySource",
     "remoteok": "core.sources.remoteok:RemoteOkSource",
     "jobspy": "core.sources.jobspy:JobSpySource",
+    "workable": "core.sources.workable:WorkableSource",
+    "smartrecruiters": "core.sources.smartrecruiters:SmartRecruitersSource",
+    "recruitee": "core.sources.recruitee:RecruiteeSource",
+    "workday": "core.sources.workday:WorkdaySource",
 }
 
 

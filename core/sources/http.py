@@ -158,6 +158,13 @@ class JsonClient:
             time.sleep(self.opts.delay_s)
 
     def get_json(self, path: str, params: Mapping[str, str | int] | None = None) -> Any:
+        return self._call("GET", path, params, None)
+
+    def post_json(self, path: str, body: Mapping[str, Any]) -> Any:
+        """POST a JSON body and read JSON back, with the same retries and failure reasons as get_json."""
+        return self._call("POST", path, None, body)
+
+    def _call(self, method: str, path: str, params: Mapping[str, str | int] | None, body: Any) -> Any:
         url = self.opts.base_url + path
         retrying = Retrying(
             stop=stop_after_attempt(self.opts.retries) | stop_after_delay(self.opts.deadline_s),
@@ -166,7 +173,7 @@ class JsonClient:
             reraise=True,
         )
         try:
-            return retrying(self._get_once, url, params)
+            return retrying(self._request_once, method, url, params, body)
         except _Retryable as e:
             attempts = retrying.statistics.get("attempt_number", 1)
             if attempts <= 1:
@@ -181,9 +188,9 @@ class JsonClient:
             wait = max(wait, exc.retry_after)
         return wait
 
-    def _get_once(self, url: str, params: Mapping[str, str | int] | None) -> Any:
+    def _request_once(self, method: str, url: str, params: Mapping[str, str | int] | None, body: Any) -> Any:
         try:
-            resp = self.session.get(url, params=params, timeout=self.opts.timeout_s)
+            resp = self.session.request(method, url, params=params, json=body, timeout=self.opts.timeout_s)
         except requests.Timeout as e:
             raise _Retryable(f"timed out after {self.opts.timeout_s:g} s") from e
         except requests.ConnectionError as e:
