@@ -14,9 +14,8 @@ pages = [
     st.Page(HERE / "pages" / "jobs.py", title="Jobs", default=True),
     st.Page(HERE / "pages" / "analytics.py", title="Analytics"),
     st.Page(HERE / "pages" / "sync.py", title="Sync"),
+    st.Page(HERE / "pages" / "performance.py", title="Performance"),
 ]
-if (HERE / "pages" / "performance.py").exists():  # the Performance page ships separately
-    pages.append(st.Page(HERE / "pages" / "performance.py", title="Performance"))
 
 page = st.navigation(pages)
 started = time.perf_counter()

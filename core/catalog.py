@@ -18,7 +18,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import count
@@ -28,8 +28,9 @@ from typing import Any, TypeVar
 import duckdb
 import pyarrow as pa
 
-from core import metrics, query, schema, snapshots
-from core.errors import ConfigError, JobdashError, NotFound, QueryError
+from core import query, schema, snapshots
+from core.errors import ConfigError, JobdashError, NotFound, QueryError, StorageError
+from core.instrumentation import metrics
 from core.query import DEFAULT_SORT, JobFilter, Sort
 from core.search import FTS_ID_SQL, DescriptionIndex
 from core.settings import Settings
@@ -455,16 +456,6 @@ class Catalog:
 
         return self._run(work, matches, kind="rows", shape=shape) or []
 
-    def iter_pages(self, flt: JobFilter, sort: Sort = DEFAULT_SORT, limit: int = 1000) -> Iterator[Page]:
-        """Every page of the filtered set, by keyset."""
-        cursor = None
-        while True:
-            page = self.page(flt, sort, cursor, "next", limit)
-            yield page
-            if not page.has_next:
-                return
-            cursor = page.last_key
-
     def job(self, job_id: str) -> dict[str, Any]:
         """All columns, the description, the user data and the other postings of its duplicate group."""
 
@@ -479,7 +470,15 @@ class Catalog:
         row, dups = result
         assert row is not None
         desc_file = row.pop(schema.DESC_FILE)
-        texts = snapshots.read_descriptions(self.settings.snapshots_dir, [(job_id, desc_file)] if desc_file else [])
+        try:
+            texts = snapshots.read_descriptions(self.settings.snapshots_dir, [(job_id, desc_file)] if desc_file else [])
+        except (pa.ArrowException, OSError) as e:  # a truncated or missing description segment
+            path = self.settings.snapshots_dir / str(desc_file)
+            raise StorageError(
+                f"{path.name}: cannot read the description ({e}); the snapshot file is damaged or missing ({path})",
+                path=path,
+                detail=str(e),
+            ) from e
         out = _plain(row)
         out["description"] = texts.get(job_id, "")
         out["duplicates"] = dups

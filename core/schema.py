@@ -122,10 +122,6 @@ def arrow_schema(names: tuple[str, ...]) -> pa.Schema:
     return pa.schema([pa.field(n, BY_NAME[n].arrow) for n in names])
 
 
-def hot_snapshot_schema() -> pa.Schema:
-    return arrow_schema(HOT_COLUMNS).append(pa.field(DESC_FILE, pa.string()))
-
-
 def raw_schema() -> pa.Schema:
     return pa.schema([pa.field(n, t) for n, t in RAW_ARROW_TYPES.items()])
 

@@ -463,6 +463,7 @@ def _run_locked(
         built = {}
     demo = False
     engine: _Engine | None = None
+    outcomes: list[SourceOutcome] = []
     try:
         with PeakRss() as rss:
             progress(0.02, f"fetching {len(configs)} source(s)")
@@ -471,7 +472,6 @@ def _run_locked(
             fetched = fetch_all(configs, ctx, settings.max_parallel_fetch, built, cancel)
             phases["fetch"] = time.perf_counter() - t
 
-            outcomes: list[SourceOutcome] = []
             tables: list[pa.Table] = []
             rejected: Counter[str] = Counter()
             examples: list[tuple[str, str]] = []
@@ -598,7 +598,7 @@ def _run_locked(
             dict.fromkeys(OUTCOMES, 0),
             0,
             {},
-            tuple(outcomes) if "outcomes" in locals() else (),
+            tuple(outcomes),
             phases,
             0,
             0.0,

@@ -7,6 +7,7 @@ the catalog benchmark too). Texts include the characters an escaping bug would t
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from core import schema, snapshots
+from core.catalog import Catalog, Page
+from core.query import DEFAULT_SORT, JobFilter, Sort
 from core.settings import Settings
 from core.userdata import UserData
 
@@ -224,7 +227,7 @@ def write_snapshot(
         )
         pq.write_table(desc, d / snapshots.desc_name(version))
     jobs = table.append_column(schema.DESC_FILE, pa.array([desc_file] * table.num_rows, pa.string()))
-    jobs = jobs.sort_by([("posted_at", "ascending"), ("job_id", "ascending")]).cast(schema.hot_snapshot_schema())
+    jobs = jobs.sort_by([("posted_at", "ascending"), ("job_id", "ascending")]).cast(hot_snapshot_schema())
     tmp = d / f".{snapshots.jobs_name(version)}.tmp"
     pq.write_table(jobs, tmp)
     snapshots.fsync_replace(tmp, d / snapshots.jobs_name(version))
@@ -278,3 +281,19 @@ def build(data_dir: Path, rows: int = 20_000, seed: int = 7, *, user_data: bool 
     if search:
         index_descriptions(settings, table, seed)
     return Built(settings, snap, ids)
+
+
+def hot_snapshot_schema() -> pa.Schema:
+    """The columns of a jobs-<v>.parquet snapshot, as the sync writes them."""
+    return schema.arrow_schema(schema.HOT_COLUMNS).append(pa.field(schema.DESC_FILE, pa.string()))
+
+
+def iter_pages(cat: Catalog, flt: JobFilter, sort: Sort = DEFAULT_SORT, limit: int = 1000) -> Iterator[Page]:
+    """Every page of the filtered set, by keyset."""
+    cursor = None
+    while True:
+        page = cat.page(flt, sort, cursor, "next", limit)
+        yield page
+        if not page.has_next:
+            return
+        cursor = page.last_key

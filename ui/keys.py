@@ -49,7 +49,6 @@ PAGE_FIRST = "page_first"
 D_STARRED = "d_starred"
 D_STAGE = "d_stage"
 D_NOTES = "d_notes"
-D_NOTES_SAVE = "d_notes_save"
 D_FOLLOW_UP = "d_follow_up"
 D_HIDDEN = "d_hidden"
 BULK_STAR = "bulk_star"
@@ -72,4 +71,3 @@ SYNC_STARTED = "sync_started"  # session state: a sync this session asked for an
 # --- live updates -------------------------------------------------------------------------------------
 LIVE_SEEN = "live_seen"  # session state: (pointer stat, version) the page is showing
 LIVE_REFRESH = "live_refresh"
-FIRST_RUN = "first_run"  # session state: the demo seed ran (or was refused) in this session

@@ -336,7 +336,7 @@ def test_keyset_walk_covers_everything_once(cat: Catalog) -> None:
     total = cat.count(flt)
     for sort in (Sort("salary_annual_min"), Sort("posted_at", desc=False), Sort("starred")):
         seen: list[str] = []
-        for page in cat.iter_pages(flt, sort, limit=97):
+        for page in cf.iter_pages(cat, flt, sort, limit=97):
             seen += page.rows.column("job_id").to_pylist()
         assert len(seen) == len(set(seen)) == total
 

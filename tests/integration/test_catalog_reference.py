@@ -295,7 +295,7 @@ def test_catalog_matches_reference(
     if len(ids) <= 3 * limit + 3:
         # the whole set, forward then backward from the end: every row exactly once, in order
         forward: list[str] = []
-        for page in cat.iter_pages(flt, sort, limit=limit):
+        for page in cf.iter_pages(cat, flt, sort, limit=limit):
             forward += _ids(page.rows)
         assert forward == ids
         backward: list[str] = []
