@@ -31,8 +31,18 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--jobs", type=int, default=5000, help="number of demo jobs (1..1,000,000)")
     d.add_argument("--json", action="store_true")
 
-    so = sub.add_parser("sources", help="configured sources and their last status")
+    so = sub.add_parser("sources", help="configured sources and their last status; add, enable, disable, remove")
     so.add_argument("--json", action="store_true")
+    sosub = so.add_subparsers(dest="sources_command", metavar="{add,enable,disable,remove}")
+    add = sosub.add_parser("add", help="detect the ATS board of a careers URL, test-fetch it, add it to jobdash.toml")
+    add.add_argument("url", help="a careers page or job URL (boards.greenhouse.io/acme, a company page, …)")
+    add.add_argument("--name", help="the source's name (default: derived from the board token)")
+    add.add_argument("--no-test", action="store_true", help="add without fetching the board once first")
+    add.add_argument("--base-url", help="the board API's base URL (written to the source; a proxy or a test server)")
+    add.add_argument("--json", action="store_true")
+    for verb in ("enable", "disable", "remove"):
+        v = sosub.add_parser(verb, help=f"{verb} a source of jobdash.toml by name (comments are kept)")
+        v.add_argument("name")
 
     sub.add_parser("jobs", help="list, show, edit and export jobs (see `jobs --help`)", add_help=False)
     sub.add_parser("bench", help="run the benchmarks (see `bench --help`)", add_help=False)
@@ -46,6 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _delegate(args_list[0], args_list[1:])
     args = parser.parse_args(args_list)
     try:
+        if args.command == "sources" and args.sources_command:
+            return _sources_edit(args)  # works before a jobdash.toml exists: `add` creates it
         settings = load_settings()
         handler = {"sync": _sync, "status": _status, "demo": _demo, "sources": _sources}[args.command]
         return handler(settings, args)
@@ -233,4 +245,48 @@ def _sources(settings: Settings, args: argparse.Namespace) -> int:
             f"{r['last_status'] or 'never run':<9} {r['fetched'] or 0:>7,}"
             + (f"  {r['last_error']}" if r["last_error"] else "")
         )
+    return 0
+
+
+def _sources_edit(args: argparse.Namespace) -> int:
+    from core import config_edit
+
+    path = config_edit.config_path()
+    if args.sources_command in ("enable", "disable"):
+        changed = config_edit.set_enabled(args.name, args.sources_command == "enable", path=path)
+        state = "enabled" if args.sources_command == "enable" else "disabled"
+        print(f"source {args.name!r} {state} in {path}" if changed else f"source {args.name!r} was already {state}")
+        return 0
+    if args.sources_command == "remove":
+        config_edit.remove_source(args.name, path=path)
+        print(
+            f"source {args.name!r} removed from {path} (its jobs stay in the catalog until the next sync delists them)"
+        )
+        return 0
+    checked = config_edit.check_url(args.url, name=args.name, test=not args.no_test, base_url=args.base_url, path=path)
+    found = checked.found
+    if not args.json:
+        print(f"detected: {found.describe()}")
+        for other in found.alternatives:
+            print(f"  the page also mentions {other}")
+        if checked.fetch is not None:
+            note = f" (partial: {checked.fetch.partial})" if checked.fetch.partial else ""
+            print(f"test fetch: {checked.fetch.jobs:,} jobs listed in {checked.fetch.seconds:.1f} s{note}")
+    name = config_edit.add_checked(checked, path=path)
+    if args.json:
+        _print_json(
+            {
+                "name": name,
+                "kind": found.kind,
+                "options": dict(checked.options),
+                "detected_from": found.url,
+                "found_in_page": found.found_in_page,
+                "alternatives": list(found.alternatives),
+                "jobs": checked.fetch.jobs if checked.fetch else None,
+                "fetch_seconds": round(checked.fetch.seconds, 3) if checked.fetch else None,
+                "config": str(path),
+            }
+        )
+    else:
+        print(f"added source {name!r} to {path}; it syncs on the next run (`python -m core sync --source {name}`)")
     return 0
