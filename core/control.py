@@ -15,9 +15,9 @@ from typing import Any
 import psutil
 
 from core import db
+from core.clock import iso, utcnow
 from core.errors import SyncBusy
 from core.lock import is_locked
-from core.runs import iso, utcnow
 from core.settings import Settings
 
 HEARTBEAT_S = 5.0

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from core.clock import iso, utcnow
 from core.errors import SyncBusy
-from core.runs import iso, utcnow
 
 
 def holder(path: Path) -> str:

@@ -6,20 +6,11 @@ import json
 import os
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from core import db
-
-
-def utcnow() -> datetime:
-    """Naive UTC, the convention of every timestamp in the catalog."""
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def iso(ts: datetime) -> str:
-    return ts.isoformat(timespec="seconds")
+from core.clock import iso, utcnow
 
 
 @dataclass(frozen=True)

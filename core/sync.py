@@ -25,9 +25,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from core import lock, schema, snapshots
+from core.clock import iso, utcnow
 from core.errors import JobdashError, SyncBusy
 from core.normalize import normalize
-from core.runs import RunLog, SourceOutcome, iso, utcnow
+from core.runs import RunLog, SourceOutcome
 from core.settings import Settings
 from core.sources import build
 from core.sources.base import FetchContext, Source, SourceConfig

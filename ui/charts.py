@@ -13,8 +13,8 @@ import plotly.graph_objects as go
 import pyarrow as pa
 import streamlit as st
 
+from core.clock import utcnow
 from core.query import JobFilter
-from core.runs import utcnow
 from ui import cache, keys
 
 PIPELINE = ("inbox", "saved", "applied", "interviewing", "offer")

@@ -1,7 +1,12 @@
-"""The Sync page's parts: scheduler status, "Sync now" with live progress, run history, source health."""
+"""The Sync page's parts: scheduler status, "Sync now" with live progress, run history, source health.
+
+Each part shows its own error (a locked or damaged jobdash.sqlite) and the others still render.
+"""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -10,11 +15,25 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from core import control
+from core.clock import utcnow
 from core.errors import JobdashError, SyncBusy
-from core.runs import RunLog, utcnow
+from core.runs import RunLog
 from ui import keys, state
 
 PROGRESS_POLL = "1s"
+
+
+def _block(fn: Callable[[], None]) -> Callable[[], None]:
+    """A part of the page that shows a JobdashError as its message instead of stopping the page."""
+
+    @functools.wraps(fn)
+    def run() -> None:
+        try:
+            fn()
+        except JobdashError as e:
+            st.error(str(e))
+
+    return run
 
 
 def _recent(limit: int) -> list[dict[str, Any]]:
@@ -35,6 +54,7 @@ def _ago(moment: datetime | None) -> str:
     return f"in {span}" if word == "in" else f"{span} ago"
 
 
+@_block
 def scheduler_status() -> None:
     s = state.settings()
     hb = control.scheduler(s)
@@ -51,8 +71,8 @@ def scheduler_status() -> None:
 
 def _start() -> None:
     s = state.settings()
-    before = _recent(1)
     try:
+        before = _recent(1)
         how = control.sync_now(s, requested_by="dashboard")
     except SyncBusy as e:
         st.session_state[keys.SYNC_NOW + "_msg"] = str(e)
@@ -66,6 +86,7 @@ def _start() -> None:
     )
 
 
+@_block
 def sync_button() -> None:
     busy = control.sync_running(state.settings())
     st.button("Sync now", key=keys.SYNC_NOW, on_click=_start, disabled=busy, type="primary")
@@ -75,6 +96,7 @@ def sync_button() -> None:
 
 
 @st.fragment(run_every=PROGRESS_POLL)
+@_block
 def progress() -> None:
     """Live progress of a running sync; when the watched run ends, rerun the page to show its record."""
     s = state.settings()
@@ -132,6 +154,7 @@ def history_rows(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+@_block
 def history() -> None:
     runs = _recent(50)
     if not runs:
@@ -157,6 +180,7 @@ def history() -> None:
     st.plotly_chart(fig, key="chart_runs", config={"displaylogo": False})
 
 
+@_block
 def source_health() -> None:
     log = RunLog(state.settings().db_path)
     try:

@@ -350,7 +350,7 @@ def test_fetch(found: Detected, *, base_url: str | None = None, timeout_s: float
     """Fetch the board once, as the sync would (the source's own timeout); SourceError when it fails."""
     import time
 
-    from core.runs import iso, utcnow
+    from core.clock import iso, utcnow
     from core.sources import build, validate_options
     from core.sources.base import FetchContext, SourceConfig
 
