@@ -72,18 +72,28 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _delegate(command: str, rest: list[str]) -> int:
+    if command == "bench":
+        return _bench(rest)
     try:
-        settings = load_settings()
-        if command == "jobs":
-            from core import cli_jobs
+        from core import cli_jobs
 
-            return int(cli_jobs.run(rest, settings))
-        from core import bench
-
-        return int(bench.run(rest, settings))
+        return int(cli_jobs.run(rest, load_settings()))
     except JobdashError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+
+
+def _bench(rest: list[str]) -> int:
+    """The benchmarks live outside core (``benchmarks/harness.py``): run them as a child process with the same
+    arguments, environment and interpreter, from the repository root, and pass its exit code through."""
+    import subprocess
+
+    from core.settings import ROOT
+
+    try:
+        return subprocess.run([sys.executable, "-m", "benchmarks.harness", *rest], cwd=ROOT, check=False).returncode
+    except KeyboardInterrupt:
+        return 130
 
 
 def _print_json(obj: Any) -> None:
@@ -150,7 +160,7 @@ def status_dict(settings: Settings, runs: int = 5) -> dict[str, Any]:
     from dataclasses import asdict
 
     from core import snapshots
-    from core.monitor import alerts_for_status
+    from core.instrumentation.alerts import alerts_for_status
     from core.runs import RunLog
 
     snap = snapshots.current(settings.snapshots_dir)

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from core import metrics
+from core.instrumentation import metrics
 
 try:  # internal API: if it moves, the fallback is Streamlit's own behaviour
     from streamlit.runtime.pages_manager import PagesManager

@@ -16,8 +16,9 @@ from typing import Any
 import pyarrow as pa
 import streamlit as st
 
-from core import metrics, schema
+from core import schema
 from core.catalog import Catalog, Page
+from core.instrumentation import metrics
 from core.query import JobFilter, Sort
 from core.settings import Settings
 from core.userdata import UserData

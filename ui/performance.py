@@ -1,4 +1,4 @@
-"""The Performance page's glue: every figure comes from core.metrics, core.monitor or a benchmark file.
+"""The Performance page's glue: every figure comes from core.instrumentation or a benchmark results file.
 
 Nothing here invents a number: a figure that has not been measured yet reads "not measured yet".
 """
@@ -12,8 +12,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core import bench, metrics, monitor
-from core.monitor import Measurements, SystemSample
+from core.instrumentation import bench_results, metrics, monitor
+from core.instrumentation.alerts import evaluate
+from core.instrumentation.monitor import Measurements, SystemSample
+from core.instrumentation.recommendations import recommend
 from core.settings import Settings
 
 # Widget keys of this page (AppTest finds widgets by these).
@@ -66,12 +68,12 @@ def header() -> float | None:
 
 def alerts(m: Measurements, settings: Settings) -> None:
     st.subheader("Alerts and recommendations", anchor=False)
-    found = monitor.evaluate(m, settings.thresholds)
+    found = evaluate(m, settings.thresholds)
     for a in found:
         st.warning(a.message, icon="⚠️")
     if not found:
         st.success("No alerts: every measured figure is within its threshold.")
-    recs = monitor.recommend(m, settings.thresholds)
+    recs = recommend(m, settings.thresholds)
     for r in recs:
         st.info(f"**{r.cause}** — {r.advice}")
     if not recs:
@@ -286,7 +288,7 @@ def snapshot(settings: Settings) -> None:
 
 def benchmarks(settings: Settings) -> None:
     st.subheader("Benchmarks", anchor=False)
-    doc = bench.latest_results(settings.bench_dir)
+    doc = bench_results.latest_results(settings.bench_dir)
     if doc is None or not doc.get("figures"):
         st.caption(f"Benchmarks: {NOT_MEASURED} — run `make bench` (or `python -m core bench`).")
         return

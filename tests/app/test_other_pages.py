@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import metrics
 from core.catalog import Catalog
+from core.instrumentation import metrics
 from core.query import JobFilter
 from core.runs import RunLog
 from core.settings import load_settings

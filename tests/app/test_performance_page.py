@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import metrics, monitor
+from core.instrumentation import metrics, monitor
 from core.runs import RunLog
 from core.settings import Settings
 from core.sources import demo_source

@@ -1,4 +1,5 @@
-"""`python -m core bench` end to end at a small size: the JSON and the Markdown carry measured figures."""
+"""`python -m core bench` (benchmarks/harness.py) end to end at a small size: the JSON and the Markdown carry
+measured figures."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from core import bench
+from benchmarks import common, harness, report
+from benchmarks.query_bench import case_variant
 from core.errors import JobdashError
+from core.instrumentation.bench_results import latest_results
 from core.settings import ROOT, load_settings
 
 MACHINE = {
@@ -83,7 +86,7 @@ def test_bench_query_small_writes_our_figures_beside_both_baselines(data_dir: Pa
     doc = json.loads(path.read_text(encoding="utf-8"))
     assert "sync" not in doc and not list((data_dir / "bench").glob("work-*"))
     q = doc["query"]
-    assert q["catalog_rows"] == 2000 and q["runs"] == bench.MIN_QUERY_RUNS
+    assert q["catalog_rows"] == 2000 and q["runs"] == common.MIN_QUERY_RUNS
 
     names = list(q["timings_ms"])
     assert len(names) == 13 and any(n.startswith("title/company search") for n in names)
@@ -93,7 +96,7 @@ def test_bench_query_small_writes_our_figures_beside_both_baselines(data_dir: Pa
         assert len(q["timings_ms"][name]) == q["runs"] and min(q["timings_ms"][name]) > 0
         for key in ("sqlite", "pandas"):
             ms = q[key]["timings_ms"][name]
-            assert bench.MIN_BASELINE_RUNS <= len(ms) <= q["runs"] and min(ms) > 0, (key, name)
+            assert common.MIN_BASELINE_RUNS <= len(ms) <= q["runs"] and min(ms) > 0, (key, name)
     mix = q["mix"]
     assert mix["common"] != mix["rare"] and len(mix["common"].split()) == len(mix["rare"].split()) == 2
     assert max(mix["words"]["rare_df"]) < min(mix["words"]["common_df"])
@@ -111,7 +114,7 @@ def test_bench_query_small_writes_our_figures_beside_both_baselines(data_dir: Pa
         f = figs[name]
         assert f["median"] > 0 and f["p95"] >= f["median"] and f["baseline"] > 0
         assert abs(f["ratio"] - f["baseline"] / f["median"]) < 1e-9
-    rows = bench.query_comparison(q, 2000)
+    rows = report.query_comparison(q, 2000)
     assert [r["name"] for r in rows] == names
     for r in rows:
         assert r["sqlite_ratio"] > 0 and r["pandas_ratio"] > 0 and r["ours"]["p95"] >= r["ours"]["p50"] > 0
@@ -134,9 +137,9 @@ def test_markdown_keeps_the_parts_a_newer_partial_run_did_not_do(tmp_path: Path)
     d = tmp_path / "bench"
     d.mkdir()
     machine = MACHINE
-    sync_fig = bench.Figure("sync", "sync end to end", "s", (2.0,)).as_dict()
-    old_query = bench.Figure("query", "first page", "ms", (9.0,)).as_dict()
-    new_query = bench.Figure("query", "first page", "ms", (3.0,)).as_dict()
+    sync_fig = report.Figure("sync", "sync end to end", "s", (2.0,)).as_dict()
+    old_query = report.Figure("query", "first page", "ms", (9.0,)).as_dict()
+    new_query = report.Figure("query", "first page", "ms", (3.0,)).as_dict()
     sync = {"counts_as_expected": True, "runs": [{"counts": {"new": 1}}], "expected_counts": {"new": 1}}
     docs = (
         ("1", "all", [sync_fig, old_query], {"sync": sync}),
@@ -148,61 +151,96 @@ def test_markdown_keeps_the_parts_a_newer_partial_run_did_not_do(tmp_path: Path)
             "figures": figures, **extra,
         }  # fmt: skip
         (d / f"bench-2026010{stamp}T000000000000Z.json").write_text(json.dumps(doc), encoding="utf-8")
-    (doc,) = bench.latest_per_size(d)
+    (doc,) = report.latest_per_size(d)
     assert doc["created_at"] == "2" and doc["sync"] == sync
     assert [(f["name"], f["median"]) for f in doc["figures"]] == [("sync end to end", 2.0), ("first page", 3.0)]
     assert doc["merged_from"] == [{"part": "sync", "target": "all", "repeats": 3, "created_at": "1"}]
-    text = bench.markdown([doc])
+    text = report.markdown([doc])
     assert "| first page | 3.0 ms |" in text and "| first page | 9.0 ms |" not in text
     assert "The sync figures are from the newest run that had them" in text
 
 
 def test_case_variants_are_new_spellings_of_the_same_words() -> None:
-    spellings = [bench.case_variant("team with", i) for i in range(64)]
+    spellings = [case_variant("team with", i) for i in range(64)]
     assert len(set(spellings)) == 64 and {s.lower() for s in spellings} == {"team with"}
 
 
 def test_latest_results_picks_the_newest_readable_file(tmp_path: Path) -> None:
     d = tmp_path / "bench"
     d.mkdir()
-    assert bench.latest_results(d) is None
+    assert latest_results(d) is None
     (d / "bench-20260101T000000000000Z.json").write_text(json.dumps({"figures": [], "n": 1}), encoding="utf-8")
     (d / "bench-20260102T000000000000Z.json").write_text(json.dumps({"figures": [], "n": 2}), encoding="utf-8")
     (d / "bench-20260103T000000000000Z.json").write_text("{not json", encoding="utf-8")
-    doc = bench.latest_results(d)
+    doc = latest_results(d)
     assert doc is not None and doc["n"] == 2
 
 
 def test_figure_spread_and_ratio_on_known_samples() -> None:
-    f = bench.Figure("query", "x", "ms", (4.0, 1.0, 3.0, 2.0, 10.0), baseline=30.0, baseline_name="pandas").as_dict()
+    f = report.Figure("query", "x", "ms", (4.0, 1.0, 3.0, 2.0, 10.0), baseline=30.0, baseline_name="pandas").as_dict()
     assert (f["median"], f["min"], f["max"], f["n"]) == (3.0, 1.0, 10.0, 5)
     assert (f["q1"], f["q3"]) == (2.0, 4.0)
     assert f["ratio"] == 10.0  # baseline time / our time
-    g = bench.Figure("sync", "y", "jobs/s", (100.0, 300.0), lower_is_better=False, baseline=2.0).as_dict()
+    g = report.Figure("sync", "y", "jobs/s", (100.0, 300.0), lower_is_better=False, baseline=2.0).as_dict()
     assert g["ratio"] == 100.0  # our throughput / baseline throughput
 
 
 def test_bad_arguments_are_clear_errors(data_dir: Path) -> None:
     with pytest.raises(JobdashError, match="--jobs"):
-        bench.run(["sync", "--jobs", "5"], load_settings())
+        harness.run(["sync", "--jobs", "5"], load_settings())
     with pytest.raises(JobdashError, match="--repeats"):
-        bench.run(["sync", "--repeats", "0"], load_settings())
+        harness.run(["sync", "--repeats", "0"], load_settings())
 
 
 def test_markdown_has_one_section_per_catalog_size(tmp_path: Path) -> None:
     d = tmp_path / "bench"
     d.mkdir()
     machine = MACHINE
-    fig = bench.Figure("query", "first page", "ms", (2.0, 4.0, 3.0)).as_dict()
+    fig = report.Figure("query", "first page", "ms", (2.0, 4.0, 3.0)).as_dict()
     for stamp, jobs, median in (("1", 1_000_000, 9.0), ("2", 100_000, 3.0), ("3", 100_000, 2.5)):
         doc = {
             "created_at": stamp, "params": {"target": "all", "jobs": jobs, "repeats": 3}, "machine": machine,
             "figures": [{**fig, "median": median}],
         }  # fmt: skip
         (d / f"bench-2026010{stamp}T000000000000Z.json").write_text(json.dumps(doc), encoding="utf-8")
-    docs = bench.latest_per_size(d)
+    docs = report.latest_per_size(d)
     assert [(x["params"]["jobs"], x["created_at"]) for x in docs] == [(100_000, "3"), (1_000_000, "1")]
-    text = bench.markdown(docs)
+    text = report.markdown(docs)
     assert text.index("## 100,000 jobs") < text.index("## 1,000,000 jobs")
     assert "| first page | 2.5 ms | 2.0–4.0 | 3 |" in text and "| first page | 9.0 ms |" in text
     assert "| first page | 3.0 ms |" not in text  # an older run of the same size is replaced
+
+
+def test_core_bench_runs_the_harness_from_the_repo_root_and_passes_its_exit_code(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    env = {**os.environ, "JOBDASH_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
+    bad = subprocess.run(
+        [sys.executable, "-m", "core", "bench", "sync", "--jobs", "5"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert bad.returncode == 2 and bad.stderr.strip() == "error: --jobs: expected 1,000..1,000,000, got 5"
+    usage = subprocess.run(
+        [sys.executable, "-m", "core", "bench", "--help"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert usage.returncode == 0 and usage.stdout.startswith("usage: python -m core bench")
+    assert not (data_dir / "bench").exists()  # nothing ran, nothing written
+
+
+def test_core_never_imports_the_benchmarks() -> None:
+    """Every core module imported: no ``benchmarks`` module comes with them (core runs the harness as a process)."""
+    code = (
+        "import importlib, pkgutil, sys, core\n"
+        "for m in pkgutil.walk_packages(core.__path__, 'core.'):\n"
+        "    if m.name != 'core.__main__':  # that one runs the command line\n"
+        "        importlib.import_module(m.name)\n"
+        "print(sorted(n for n in sys.modules if n.split('.')[0] == 'benchmarks'))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"

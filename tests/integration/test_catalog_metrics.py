@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core import metrics
 from core.catalog import Catalog
+from core.instrumentation import metrics
 from core.query import JobFilter, Sort
 from tests import catalog_fixture as cf
 

@@ -10,11 +10,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from benchmarks.batch import benchmark_batch
 from core import schema
 from core.errors import ConfigError
 from core.sources import build, validate_options
 from core.sources.base import FetchContext, SourceConfig
-from core.sources.demo import EPOCH_ZERO, benchmark_batch, demo_table, epoch_of
+from core.sources.demo import EPOCH_ZERO, demo_table, epoch_of
 
 JOBS = 2000
 CONTENT = [c for c in schema.CONTENT_COLUMNS if c in demo_table(10).column_names]

@@ -1,15 +1,20 @@
-"""Alert rules and recommendations of core.monitor on synthetic measurement streams; the sampler on psutil."""
+"""Alert rules and recommendations of core.instrumentation on synthetic measurement streams; the sampler on psutil."""
 
 from __future__ import annotations
 
+import logging
 import os
+import time
 from dataclasses import replace
 
 import pytest
 
-from core import monitor
-from core.metrics import CacheSummary, LatencySummary, Registry, SlowQuery
-from core.monitor import Measurements, RunFigures, SourceHealth, evaluate, recommend
+from core.instrumentation import alerts as alert_rules
+from core.instrumentation import monitor
+from core.instrumentation.alerts import evaluate
+from core.instrumentation.metrics import CacheSummary, LatencySummary, Registry, SlowQuery
+from core.instrumentation.monitor import Measurements, RunFigures, SourceHealth, SystemSample
+from core.instrumentation.recommendations import recommend
 from core.runs import RunLog, SourceOutcome
 from core.settings import Settings, Thresholds
 
@@ -188,8 +193,6 @@ def test_sampler_thread_fills_history_and_stops(settings: Settings) -> None:
     sampler.start(settings)
     sampler.start(settings)  # idempotent
     try:
-        import time
-
         deadline = time.time() + 5
         while len(sampler.history()) < 3 and time.time() < deadline:
             time.sleep(0.02)
@@ -198,6 +201,30 @@ def test_sampler_thread_fills_history_and_stops(settings: Settings) -> None:
     hist = sampler.history()
     assert len(hist) >= 3 and not sampler.running
     assert hist[-1].disk is not None and hist[-1].disk.free_gb > 0
+
+
+class _BrokenReading(monitor.Sampler):
+    """A sampler whose reading fails, the way psutil does when /proc goes away under it."""
+
+    def sample(self) -> SystemSample:
+        raise OSError("no such file: /proc/stat")
+
+
+def test_sampler_logs_a_dropped_reading_and_keeps_running(settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    sampler = _BrokenReading(interval_s=0.02)
+    with caplog.at_level(logging.WARNING, logger="core.instrumentation.monitor"):
+        sampler.start(settings)  # the first reading is taken (and dropped) right here
+        try:
+            deadline = time.time() + 5
+            while sum("dropped a reading" in r.getMessage() for r in caplog.records) < 2 and time.time() < deadline:
+                time.sleep(0.02)
+            assert sampler.running  # a failed reading never kills the thread
+        finally:
+            sampler.stop()
+    dropped = [r for r in caplog.records if "dropped a reading" in r.getMessage()]
+    assert len(dropped) >= 2 and all(r.levelno == logging.WARNING for r in dropped)
+    assert "OSError: no such file: /proc/stat" in dropped[0].getMessage()
+    assert sampler.history() == []  # nothing invented in place of the dropped readings
 
 
 def test_alerts_for_status_reads_runs_and_sources_from_sqlite(settings: Settings) -> None:
@@ -219,10 +246,10 @@ def test_alerts_for_status_reads_runs_and_sources_from_sqlite(settings: Settings
             log.finish(rid, "partial", phases=phases, jobs_in=100)
     finally:
         log.close()
-    alerts = {a.rule: a for a in monitor.alerts_for_status(settings)}
-    assert alerts["source_failing"].value == 4
-    assert alerts["sync_slowdown"].value == 30.0
-    assert "scheduler_down" in alerts
+    fired = {a.rule: a for a in alert_rules.alerts_for_status(settings)}
+    assert fired["source_failing"].value == 4
+    assert fired["sync_slowdown"].value == 30.0
+    assert "scheduler_down" in fired
     runs = monitor.sync_runs(settings)
     assert [r.total_s for r in runs] == [30.0, 2.0, 2.0, 2.0]
     assert dict(runs[0].phases) == {"fetch": 15.0, "diff": 7.5, "index": 7.5}  # running totals are not phases
@@ -242,5 +269,5 @@ def test_measure_reads_this_process_registry(settings: Settings) -> None:
 
 @pytest.mark.parametrize("unit", ["%", "ms", "MB", "GB", "s", "runs"])
 def test_alert_messages_carry_value_and_threshold(unit: str) -> None:
-    a = monitor._alert("x", "thing", 12.0, 10.0, unit, ">")
+    a = alert_rules._alert("x", "thing", 12.0, 10.0, unit, ">")
     assert a.message.startswith("thing: 12") and "(alert when > 10" in a.message

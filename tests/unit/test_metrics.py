@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from core import metrics
-from core.metrics import LatencySummary, Registry, normalize_shape, percentile
+from core.instrumentation import metrics
+from core.instrumentation.metrics import LatencySummary, Registry, normalize_shape, percentile
 
 
 class Clock:

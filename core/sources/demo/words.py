@@ -1,4 +1,4 @@
-"""Word lists and sentence templates for the demo source (see core/sources/demo.py).
+"""Word lists and sentence templates for the demo source (see core/sources/demo/generator.py).
 
 Plain data only: the generator turns these into small vocabulary arrays once and then indexes them.
 """

@@ -1,4 +1,4 @@
-"""The demo source: a seeded, realistic job board that churns between runs like a real one.
+"""The demo generator: a seeded, realistic job board that churns between runs like a real one.
 
 Every field of a posting is a pure function of ``(seed, id, revision)``: a counter-based hash
 (splitmix64 over numpy arrays) replaces a sequential random stream, so a posting looks the same in
@@ -28,16 +28,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any, ClassVar, Mapping
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from core.errors import ConfigError
-from core.sources import DEFAULT_DEMO_JOBS
-from core.sources import demo_words as W
-from core.sources.base import FetchContext, Fetched, SourceConfig, optional
+from core.sources.demo import words as W
 
 EPOCH_ZERO = datetime(2026, 1, 1, tzinfo=UTC)
 MAX_JOBS = 1_000_000
@@ -366,7 +363,7 @@ def _salary_text(h: _Hasher, n: int, rows: _ARRAY, lo: _ARRAY, hi: _ARRAY, cur: 
     return _scatter(n, parts)
 
 
-def _rows(seed: int, ids: _ARRAY, revision: _ARRAY, posted_s: _ARRAY) -> pa.Table:
+def generate_rows(seed: int, ids: _ARRAY, revision: _ARRAY, posted_s: _ARRAY) -> pa.Table:
     """The raw postings for ``ids`` at the given revisions; ``posted_s`` is epoch seconds.
 
     Each row depends only on its own id, revision and date, so chunks are independent: they are
@@ -549,7 +546,7 @@ def _new_batch_size(jobs: int) -> int:
     return max(1, round(NEW_RATE * jobs))
 
 
-def _posted_seconds(seed: int, ids: _ARRAY, jobs: int, epoch: int) -> _ARRAY:
+def posted_seconds(seed: int, ids: _ARRAY, jobs: int, epoch: int) -> _ARRAY:
     """Stable dates: a base posting keeps its date for REPOST_HOURS epochs; a new one is dated near its epoch."""
     h = _Hasher(seed, ids)
     now = int(EPOCH_ZERO.timestamp()) + epoch * 3600
@@ -578,26 +575,8 @@ def _population(jobs: int, seed: int, epoch: int, churn: bool) -> tuple[_ARRAY, 
 def demo_table(jobs: int, seed: int = 42, epoch: int = 0, churn: bool = True) -> pa.Table:
     """The raw demo postings of one epoch (``source`` is "demo"), ordered by native id."""
     ids, revision = _population(jobs, seed, epoch, churn)
-    table = _rows(seed, ids, revision, _posted_seconds(seed, ids, jobs, epoch))
+    table = generate_rows(seed, ids, revision, posted_seconds(seed, ids, jobs, epoch))
     return table.set_column(0, "source", pa.repeat(pa.scalar("demo"), len(ids)))
-
-
-def benchmark_batch(catalog_jobs: int, batch_jobs: int, seed: int = 42) -> pa.Table:
-    """A sync batch against ``demo_table(catalog_jobs, seed, epoch=0, churn=False)``: 60% of its rows
-    unchanged, 20% updated (content changed), 20% new ids; rows shuffled deterministically."""
-    n_unchanged, n_updated = round(0.6 * batch_jobs), round(0.2 * batch_jobs)
-    n_new = batch_jobs - n_unchanged - n_updated
-    if n_unchanged + n_updated > catalog_jobs:
-        raise ValueError(f"batch of {batch_jobs} needs at least {n_unchanged + n_updated} catalog jobs")
-    rng = np.random.default_rng(seed)
-    known = np.sort(rng.choice(catalog_jobs, size=n_unchanged + n_updated, replace=False)).astype(np.int64)
-    updated = np.zeros(len(known), dtype=bool)
-    updated[rng.choice(len(known), size=n_updated, replace=False)] = True
-    ids = np.concatenate([known, catalog_jobs + np.arange(n_new, dtype=np.int64)])
-    revision = np.concatenate([updated.astype(np.int64), np.zeros(n_new, dtype=np.int64)])
-    posted = _posted_seconds(seed, ids, catalog_jobs, 0)
-    table = _rows(seed, ids, revision, posted).set_column(0, "source", pa.repeat(pa.scalar("demo"), len(ids)))
-    return table.take(pa.array(rng.permutation(len(ids))))
 
 
 def epoch_of(now_iso: str) -> int:
@@ -606,39 +585,3 @@ def epoch_of(now_iso: str) -> int:
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     return max(0, int((now - EPOCH_ZERO).total_seconds() // 3600))
-
-
-class DemoSource:
-    kind: ClassVar[str] = "demo"
-
-    def __init__(self, config: SourceConfig) -> None:
-        self.validate(config.options, f"sources.{config.name}.")
-        self.config = config
-        opts = config.options
-        self.jobs: int = opts.get("jobs", DEFAULT_DEMO_JOBS)
-        self.seed: int = opts.get("seed", 42)
-        self.churn: bool = opts.get("churn", True)
-        self.epoch: int | None = opts.get("epoch")
-
-    @classmethod
-    def validate(cls, options: Mapping[str, Any], where: str) -> None:
-        known = {"jobs", "seed", "churn", "epoch"}
-        for key in options:
-            if key not in known:
-                raise ConfigError(f"{where}{key}: unknown option for a demo source (known: {', '.join(sorted(known))})")
-        jobs = optional(options, "jobs", where, int, DEFAULT_DEMO_JOBS)
-        if not 1 <= jobs <= MAX_JOBS:
-            raise ConfigError(f"{where}jobs: must be between 1 and {MAX_JOBS:,}, got {jobs}")
-        optional(options, "seed", where, int, 42)
-        optional(options, "churn", where, bool, True)
-        epoch = optional(options, "epoch", where, int, None)
-        if epoch is not None and epoch < 0:
-            raise ConfigError(f"{where}epoch: must be 0 or more, got {epoch}")
-
-    def fetch(self, ctx: FetchContext) -> Fetched:
-        epoch = self.epoch if self.epoch is not None else epoch_of(ctx.now_iso)
-        ctx.progress(0.0, f"generating {self.jobs:,} demo postings (epoch {epoch})")
-        table = demo_table(self.jobs, self.seed, epoch, self.churn)
-        table = table.set_column(0, "source", pa.repeat(pa.scalar(self.config.name), table.num_rows))
-        ctx.progress(1.0, f"{table.num_rows:,} demo postings")
-        return Fetched(table)
