@@ -1,17 +1,20 @@
 """Cached access to the catalog: one Catalog per process and data folder, query results keyed by filter + version.
 
-Every cached function takes the snapshot version and the user-data revision, so a new snapshot or an edit
-invalidates old results by construction. The filter object itself is passed unhashed (``_flt``) next to its
-stable JSON key. Hits and misses are counted in core.metrics: the cached body sets a thread-local flag that
-only a miss can set.
+Every query function is declared once with ``@cached()``: it takes the snapshot version and the user-data
+revision, so a new snapshot or an edit invalidates old results by construction. Arguments are keyed by their
+stable text form (a filter by its JSON) and passed unhashed. Hits and misses are counted in core.metrics: the
+cached body sets a thread-local flag that only a miss can set.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import pyarrow as pa
 import streamlit as st
@@ -27,6 +30,8 @@ from ui import state
 TTL_S = 600
 MAX_ENTRIES = 256
 _miss = threading.local()
+Versions = tuple[int | None, int]  # (snapshot version, user-data revision)
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 @st.cache_resource(show_spinner=False)
@@ -50,22 +55,55 @@ def user_data(settings: Settings | None = None) -> UserData:
     return _user_data(str(s.data_dir), s)
 
 
-def versions() -> tuple[int | None, int]:
+def versions() -> Versions:
     """(snapshot version, user-data revision) after picking up a newly published snapshot: the cache keys."""
     cat = catalog()
     cat.refresh(wait=False)
     return cat.version, user_data().revision()
 
 
-def _counted(name: str, fn: Any, *args: Any) -> Any:
-    _miss.flag = False
-    result = fn(*args)
-    metrics.record_cache(name, hit=not getattr(_miss, "flag", False))
-    return result
+def _key_of(value: Any) -> str:
+    """A stable text key for one argument: filters by their JSON form, views by theirs, the rest by repr."""
+    if isinstance(value, JobFilter):
+        return state.filter_key(value)
+    if isinstance(value, View):
+        return value.key()
+    return repr(value)
 
 
-def _missed() -> None:
-    _miss.flag = True
+def cached(*, max_entries: int = MAX_ENTRIES, snapshot: bool = True) -> Callable[[_F], _F]:
+    """Cache a query function ``fn(*args, version)`` in st.cache_data, counting hits and misses in core.metrics.
+
+    The key is the arguments' stable text form, the snapshot version (unless ``snapshot=False``: results that
+    depend on user data only), the user-data revision and the data folder, so a new snapshot or an edit
+    invalidates old results by construction. The arguments themselves are passed unhashed.
+    """
+
+    def wrap(fn: _F) -> _F:
+        signature = inspect.signature(fn)
+
+        def body(key: str, version: int | None, rev: int, data_dir: str, _args: inspect.BoundArguments) -> Any:
+            _miss.flag = True
+            return fn(*_args.args, **_args.kwargs)
+
+        # st.cache_data tells functions apart by module and qualified name: give each its own cache.
+        body.__qualname__ = body.__name__ = f"{fn.__name__}_cached"
+        inner = st.cache_data(ttl=TTL_S, max_entries=max_entries, show_spinner=False)(body)
+
+        @functools.wraps(fn)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            snap, rev = bound.arguments["version"]
+            key = "|".join(f"{k}={_key_of(v)}" for k, v in bound.arguments.items() if k != "version")
+            _miss.flag = False
+            result = inner(key, snap if snapshot else None, rev, _data_dir(), bound)
+            metrics.record_cache(fn.__name__, hit=not _miss.flag)
+            return result
+
+        return cast(_F, call)
+
+    return wrap
 
 
 # --- the grid window ----------------------------------------------------------------------------------
@@ -86,108 +124,56 @@ class View:
         return f"{state.filter_key(self.flt)}|{state.sort_key(self.sort)}|{self.cursor!r}|{self.direction}|{self.limit}"
 
 
-@st.cache_data(ttl=TTL_S, max_entries=MAX_ENTRIES, show_spinner=False)
-def _jobs(key: str, version: int | None, rev: int, data_dir: str, _view: View) -> Page:
-    _missed()
-    v = _view
-    return catalog().page(v.flt, v.sort, v.cursor, v.direction, v.limit)
-
-
-def jobs(view: View, version: tuple[int | None, int]) -> Page:
+@cached()
+def jobs(view: View, version: Versions) -> Page:
     """One page of the filtered catalog (about 100 rows), never the whole catalog."""
-    return _counted("jobs", _jobs, view.key(), version[0], version[1], _data_dir(), view)  # type: ignore[no-any-return]
+    return catalog().page(view.flt, view.sort, view.cursor, view.direction, view.limit)
 
 
-@st.cache_data(ttl=TTL_S, max_entries=MAX_ENTRIES, show_spinner=False)
-def _count(key: str, version: int | None, rev: int, data_dir: str, _flt: JobFilter) -> int:
-    _missed()
-    return catalog().count(_flt)
+@cached()
+def count(flt: JobFilter, version: Versions) -> int:
+    return catalog().count(flt)
 
 
-def count(flt: JobFilter, version: tuple[int | None, int]) -> int:
-    return _counted("count", _count, state.filter_key(flt), version[0], version[1], _data_dir(), flt)  # type: ignore[no-any-return]
+@cached()
+def facet(flt: JobFilter, name: str, version: Versions, top: int = 20) -> list[tuple[str, int]]:
+    return catalog().facet(flt, name, top)
 
 
-@st.cache_data(ttl=TTL_S, max_entries=MAX_ENTRIES, show_spinner=False)
-def _facet(
-    key: str, name: str, top: int, version: int | None, rev: int, data_dir: str, _flt: JobFilter
-) -> list[tuple[str, int]]:
-    _missed()
-    return catalog().facet(_flt, name, top)
+@cached()
+def timeseries(flt: JobFilter, by: str, bucket: str, version: Versions) -> list[tuple[date, int]]:
+    return catalog().timeseries(flt, by, bucket)
 
 
-def facet(flt: JobFilter, name: str, version: tuple[int | None, int], top: int = 20) -> list[tuple[str, int]]:
-    return _counted("facet", _facet, state.filter_key(flt), name, top, version[0], version[1], _data_dir(), flt)  # type: ignore[no-any-return]
+@cached()
+def salary(flt: JobFilter, version: Versions, bins: int = 30) -> list[dict[str, Any]]:
+    return catalog().salary_distribution(flt, bins)
 
 
-@st.cache_data(ttl=TTL_S, max_entries=MAX_ENTRIES, show_spinner=False)
-def _timeseries(
-    key: str, by: str, bucket: str, version: int | None, rev: int, data_dir: str, _flt: JobFilter
-) -> list[tuple[date, int]]:
-    _missed()
-    return catalog().timeseries(_flt, by, bucket)
-
-
-def timeseries(flt: JobFilter, by: str, bucket: str, version: tuple[int | None, int]) -> list[tuple[date, int]]:
-    return _counted(  # type: ignore[no-any-return]
-        "timeseries", _timeseries, state.filter_key(flt), by, bucket, version[0], version[1], _data_dir(), flt
-    )
-
-
-@st.cache_data(ttl=TTL_S, max_entries=MAX_ENTRIES, show_spinner=False)
-def _salary(key: str, bins: int, version: int | None, rev: int, data_dir: str, _flt: JobFilter) -> list[dict[str, Any]]:
-    _missed()
-    return catalog().salary_distribution(_flt, bins)
-
-
-def salary(flt: JobFilter, version: tuple[int | None, int], bins: int = 30) -> list[dict[str, Any]]:
-    return _counted("salary", _salary, state.filter_key(flt), bins, version[0], version[1], _data_dir(), flt)  # type: ignore[no-any-return]
-
-
-@st.cache_data(ttl=TTL_S, max_entries=MAX_ENTRIES, show_spinner=False)
-def _job(job_id: str, version: int | None, rev: int, data_dir: str) -> dict[str, Any]:
-    _missed()
+@cached()
+def job(job_id: str, version: Versions) -> dict[str, Any]:
+    """One job with its description, user data and duplicates (raises NotFound)."""
     return catalog().job(job_id)
 
 
-def job(job_id: str, version: tuple[int | None, int]) -> dict[str, Any]:
-    """One job with its description, user data and duplicates (raises NotFound)."""
-    return _counted("job", _job, job_id, version[0], version[1], _data_dir())  # type: ignore[no-any-return]
-
-
-@st.cache_data(ttl=TTL_S, max_entries=MAX_ENTRIES, show_spinner=False)
-def _moved_ids(key: str, version: int | None, rev: int, data_dir: str, _flt: JobFilter) -> list[str]:
-    _missed()
-    out_of_inbox = tuple(s for s in schema.STAGES if s != "inbox" and (not _flt.stages or s in _flt.stages))
+@cached()
+def moved_ids(flt: JobFilter, version: Versions) -> list[str]:
+    """Ids of the filtered jobs the user moved out of the inbox (the funnel's population; small)."""
+    out_of_inbox = tuple(s for s in schema.STAGES if s != "inbox" and (not flt.stages or s in flt.stages))
     if not out_of_inbox:
         return []
-    rows = catalog().rows(replace(_flt, stages=out_of_inbox), limit=None)
+    rows = catalog().rows(replace(flt, stages=out_of_inbox), limit=None)
     return [str(r["job_id"]) for r in rows]
 
 
-def moved_ids(flt: JobFilter, version: tuple[int | None, int]) -> list[str]:
-    """Ids of the filtered jobs the user moved out of the inbox (the funnel's population; small)."""
-    return _counted("moved_ids", _moved_ids, state.filter_key(flt), version[0], version[1], _data_dir(), flt)  # type: ignore[no-any-return]
-
-
-@st.cache_data(ttl=TTL_S, max_entries=16, show_spinner=False)
-def _history(rev: int, data_dir: str) -> pa.Table:
-    _missed()
+@cached(max_entries=16, snapshot=False)
+def history(version: Versions) -> pa.Table:
     return user_data().all_history()
 
 
-def history(version: tuple[int | None, int]) -> pa.Table:
-    return _counted("history", _history, version[1], _data_dir())  # type: ignore[no-any-return]
-
-
-@st.cache_data(ttl=TTL_S, max_entries=16, show_spinner=False)
-def _user_table(rev: int, data_dir: str) -> pa.Table:
-    _missed()
+@cached(max_entries=16, snapshot=False)
+def user_table(version: Versions) -> pa.Table:
     return user_data().table()
-
-
-def user_table(version: tuple[int | None, int]) -> pa.Table:
-    return _counted("user_table", _user_table, version[1], _data_dir())  # type: ignore[no-any-return]
 
 
 def _data_dir() -> str:

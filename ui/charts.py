@@ -142,7 +142,8 @@ def salaries(flt: JobFilter, version: tuple[int | None, int]) -> None:
     scoped = replace(flt, currency=currency, salary_known=True)
     seniorities = [s for s, _n in cache.facet(scoped, "seniority", version, top=12)]
     fig = _fig(f"Annual salary ({currency}) by seniority")
-    for level in seniorities or [None]:
+    levels: list[str | None] = [*seniorities] or [None]
+    for level in levels:
         sub = replace(scoped, seniorities=(level,)) if level else scoped
         bins = [b for b in cache.salary(sub, version) if b.get("currency", currency) == currency]
         fig.add_trace(

@@ -11,12 +11,12 @@ import os
 import tempfile
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import streamlit as st
 
 from core import schema
-from core.errors import JobdashError
+from core.errors import JobdashError, NotFound
 from ui import cache, keys, state
 from ui.cache import View
 
@@ -30,7 +30,7 @@ def escape_md(text: str) -> str:
     return "".join("\\" + ch if ch in _MARKDOWN_SPECIALS else ch for ch in str(text))
 
 
-def _is_http(url: Any) -> bool:
+def _is_http(url: Any) -> TypeGuard[str]:
     return isinstance(url, str) and url.lower().startswith(("http://", "https://"))
 
 
@@ -78,8 +78,11 @@ def panel(selected: list[str], version: tuple[int | None, int]) -> None:
     job_id = selected[0]
     try:
         job = cache.job(job_id, version)
-    except JobdashError as e:
+    except NotFound as e:
         st.info(f"The selected job is not in the current catalog: {e}")
+        return
+    except JobdashError as e:
+        st.error(str(e))
         return
     if st.session_state.get(_DETAIL_JOB) != job_id:
         _load_widgets(job)

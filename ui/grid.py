@@ -151,7 +151,8 @@ def _condition(field: str, kind: str, cond: dict[str, Any]) -> ColumnFilter | No
         value, value_to = cond.get("filter"), cond.get("filterTo")
         if value is None or (op == "in_range" and value_to is None):
             return None
-        return ColumnFilter(field, op, float(value), float(value_to) if op == "in_range" else None)
+        upper = float(value_to) if op == "in_range" and value_to is not None else None
+        return ColumnFilter(field, op, float(value), upper)
     if kind == "time":
         op = DATE_OPTIONS.get(str(ftype))
         if op is None:
@@ -173,10 +174,10 @@ def filters_from_model(model: dict[str, Any] | None) -> tuple[ColumnFilter, ...]
         col = BY_FIELD.get(field)
         if col is None or not col.filterable or not isinstance(spec, dict):
             continue
-        conds = spec.get("conditions") if "conditions" in spec else [spec]
-        if spec.get("operator") == "OR" and len(conds or []) > 1:
+        conds: list[Any] = list(spec.get("conditions") or []) if "conditions" in spec else [spec]
+        if spec.get("operator") == "OR" and len(conds) > 1:
             conds = conds[:1]  # the grid is configured for one condition; never widen silently into AND
-        for cond in conds or []:
+        for cond in conds:
             cf = _condition(field, col.kind, cond)
             if cf is not None:
                 out.append(cf)
