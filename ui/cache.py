@@ -2,7 +2,7 @@
 
 Every query function is declared once with ``@cached()``: it takes the snapshot version and the user-data
 revision, so a new snapshot or an edit invalidates old results by construction. Arguments are keyed by their
-stable text form (a filter by its JSON) and passed unhashed. Hits and misses are counted in core.metrics: the
+stable text form (a filter by its JSON) and passed unhashed. Hits and misses are counted in core.instrumentation.metrics: the
 cached body sets a thread-local flag that only a miss can set.
 """
 
