@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import boot, sync_view
+from ui import boot, sources_form, sync_view
 
 boot.ensure_app()
 st.title("Sync", anchor=False)
@@ -13,3 +13,5 @@ st.subheader("Runs", anchor=False)
 sync_view.history()
 st.subheader("Sources", anchor=False)
 sync_view.source_health()
+sources_form.manage_sources()
+sources_form.add_company()

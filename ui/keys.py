@@ -71,3 +71,23 @@ SYNC_STARTED = "sync_started"  # session state: a sync this session asked for an
 # --- live updates -------------------------------------------------------------------------------------
 LIVE_SEEN = "live_seen"  # session state: (pointer stat, version) the page is showing
 LIVE_REFRESH = "live_refresh"
+
+# --- sources: add a company, enable / disable / remove (ui/sources_form.py) ------------------------------
+SRC_FORM = "src_form"
+SRC_URL = "src_url"
+SRC_NAME = "src_name"
+SRC_BASE_URL = "src_base_url"
+SRC_CHECK = "src_check"  # the form's submit button: detect + test-fetch
+SRC_ADD = "src_add"
+SRC_CANCEL = "src_cancel"
+SRC_CHECKED = "src_checked"  # session state: the checked board waiting for "Add"
+SRC_MSG = "src_msg"  # session state: (level, text) of the last source action
+SRC_TOGGLE = "src_toggle_"  # + source name: enable / disable button
+SRC_REMOVE = "src_remove_"  # + source name: remove button (asks to confirm)
+SRC_REMOVE_CONFIRM = "src_remove_confirm_"  # + source name
+SRC_REMOVE_PENDING = "src_remove_pending"  # session state: the name waiting for confirmation
+
+
+def source_key(prefix: str, name: str) -> str:
+    """A per-source widget key: one of the SRC_* prefixes above + the source's name."""
+    return prefix + name

@@ -78,7 +78,10 @@ def check_url(url: str) -> str:
         raise DetectError(f"URL too long ({len(url):,} characters, at most {MAX_URL_CHARS:,})")
     if any(c.isspace() or ord(c) < 32 for c in url):
         raise DetectError(f"{url!r}: not a URL (it contains spaces or control characters)")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as e:
+        raise DetectError(f"{url!r}: not a valid URL ({e})") from e
     if parts.scheme.lower() not in ("http", "https"):
         shown = f"{parts.scheme}:" if parts.scheme else "no scheme"
         raise DetectError(f"{url!r}: only http(s) URLs are accepted ({shown})")
