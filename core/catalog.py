@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from core import query, schema, snapshots
 from core.errors import ConfigError, JobdashError, NotFound, QueryError, StorageError
@@ -92,6 +93,21 @@ def _json_value(value: Any) -> Any:
 
 def _plain(row: dict[str, Any]) -> dict[str, Any]:
     return {k: _json_value(v) for k, v in row.items()}
+
+
+# OWASP CSV injection: a cell starting with one of these is read as a formula by spreadsheets (full-width
+# forms too, which some spreadsheets fold). Such text cells get a leading apostrophe and stay text.
+_FORMULA_START = r"^[=+\-@\t\r＝＋－＠]"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _csv_safe(name: str) -> str:
+    """A text column of the export with formula-looking cells neutralized (``name`` is one of our columns)."""
+    col = _ident(name)
+    return f"CASE WHEN regexp_matches({col}, '{_FORMULA_START}') THEN chr(39) || {col} ELSE {col} END AS {col}"
 
 
 class Catalog:
@@ -193,8 +209,11 @@ class Catalog:
                     [path],
                 )
             enum_of = dict(zip(query.ENUM_COLUMNS, types, strict=True))
+            stored = set(pq.read_schema(path).names)  # a snapshot older than a column reads it as null
             cols = ", ".join(
-                f"CAST({schema.quote(c)} AS {enum_of[c]}) AS {schema.quote(c)}" if c in enum_of else schema.quote(c)
+                f"CAST({schema.quote(c)} AS {enum_of[c]}) AS {schema.quote(c)}"
+                if c in enum_of
+                else (schema.quote(c) if c in stored else f"NULL::{schema.column(c).sql} AS {schema.quote(c)}")
                 for c in schema.HOT_COLUMNS
             )
             # Group sizes first (a small table of the groups with several postings), so collapsing
@@ -499,7 +518,10 @@ class Catalog:
 
         def work(cur: duckdb.DuckDBPyConnection, table: str) -> int:
             sql, params = query.build_page(flt, sort, None, "next", None, table=table, with_key=False)
-            res = cur.execute(f"COPY ({sql}) TO ? (HEADER)", [*params, str(tmp)]).fetchone()
+            cur.execute(f"SELECT * FROM ({sql}) LIMIT 0", params)
+            cols = [(str(d[0]), str(d[1])) for d in cur.description or []]
+            safe = ", ".join(_csv_safe(name) if typ == "VARCHAR" else _ident(name) for name, typ in cols)
+            res = cur.execute(f"COPY (SELECT {safe} FROM ({sql})) TO ? (HEADER)", [*params, str(tmp)]).fetchone()
             return int(res[0]) if res else 0
 
         try:
