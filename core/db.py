@@ -68,6 +68,9 @@ class Cursor(sqlite3.Cursor):
     connection: Connection
 
     def _fail(self, e: sqlite3.Error) -> StorageError:
+        # Finalize the statement now: the traceback keeps this cursor alive, and a closed connection with a
+        # live statement stays open as a zombie that holds its file lock.
+        self.close()
         conn = self.connection
         return storage_error(conn.path, e, conn.damaged_advice)
 

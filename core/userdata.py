@@ -178,7 +178,7 @@ class UserData:
         self._conns = db.PerThread(db_path)
         self._conn()  # create the file and schema now, so a bad path fails here
 
-    def _conn(self) -> sqlite3.Connection:
+    def _conn(self) -> db.Connection:
         return self._conns.get()
 
     def close(self) -> None:
@@ -288,7 +288,7 @@ class UserData:
             self._bump(conn)
         return len(ids)
 
-    def _apply(self, conn: sqlite3.Connection, job_id: str, change: _Change, moment: datetime) -> None:
+    def _apply(self, conn: db.Connection, job_id: str, change: _Change, moment: datetime) -> None:
         at = _ts(moment)
         row = conn.execute("SELECT stage, applied_at FROM user_jobs WHERE job_id = ?", [job_id]).fetchone()
         if row is None:
@@ -324,7 +324,7 @@ class UserData:
         conn.execute(f"UPDATE user_jobs SET {', '.join(sets)} WHERE job_id = ?", [*params, job_id])  # noqa: S608
 
     @staticmethod
-    def _bump(conn: sqlite3.Connection) -> None:
+    def _bump(conn: db.Connection) -> None:
         conn.execute(
             "INSERT INTO meta (key, value) VALUES (?, '1') "
             "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",

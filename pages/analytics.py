@@ -7,8 +7,12 @@ from ui import boot, cache, charts, filters, keys
 
 boot.ensure_app()
 st.title("Analytics", anchor=False)
-flt = filters.sidebar()
-version = cache.versions()
+try:
+    flt = filters.sidebar()
+    version = cache.versions()
+except JobdashError as e:  # a locked or damaged jobdash.sqlite: the message, and the other pages still work
+    st.error(str(e))
+    st.stop()
 if version[0] is None:
     st.info("No catalog yet: charts appear after the first sync.")
     st.stop()

@@ -82,7 +82,11 @@ def ensure_seen(version: int | None, rows: int | None) -> None:
 
 @st.fragment(run_every=POLL)
 def notice() -> None:
-    info = pending()
+    try:
+        info = pending()
+    except JobdashError as e:  # the run records cannot be read (jobdash.sqlite locked or damaged)
+        st.error(str(e))
+        return
     if info is None:
         return
     n = info["new"]

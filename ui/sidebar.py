@@ -73,8 +73,12 @@ def render() -> None:
     first_run()
     keep_filters()
     filters.init_state()
-    cat = cache.catalog()
-    cat.refresh(wait=False)
+    try:
+        cat = cache.catalog()
+        cat.refresh(wait=False)
+    except JobdashError as e:  # e.g. jobdash.sqlite locked or damaged: say so here, the pages say it too
+        st.sidebar.error(str(e))
+        return
     snap = cat.snapshot
     live.ensure_seen(cat.version, snap.rows if snap else None)
     with st.sidebar:
