@@ -3,7 +3,7 @@
 ``frame`` turns the same Arrow table our other baselines get (hot columns + description) into a DataFrame
 (``to_pandas()``, object strings, as ``pd.read_parquet`` would give them). ``Reference`` answers the same
 query mix with boolean masks, ``str.contains(regex=False, case=False)``, ``sort_values`` + ``head``/``iloc``,
-``value_counts`` and ``groupby`` by day or week; each method returns plain values that ``core.bench``
+``value_counts`` and ``groupby`` by day or week; each method returns plain values that ``benchmarks/query_bench.py``
 compares with ours.
 """
 

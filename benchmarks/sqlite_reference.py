@@ -10,7 +10,7 @@ bucket with SQLite's date functions.
 
 It is loaded from the same snapshot as our catalog (``load``: an Arrow table of the hot columns joined
 with the descriptions, inserted in batches, then indexed and analyzed) and answers the same query mix
-(``Reference``); each method returns plain values that ``core.bench`` compares with ours.
+(``Reference``); each method returns plain values that ``benchmarks/query_bench.py`` compares with ours.
 """
 
 from __future__ import annotations
