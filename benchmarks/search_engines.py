@@ -1,0 +1,895 @@
+"""Description-search engines side by side: ``python -m benchmarks.search_engines --jobs 1000000``.
+
+Issue 12, step 1: choose the engine behind ``core.search.DescriptionIndex`` by measurement. Every engine
+indexes the same demo corpus (``demo_table(N, churn=False)``: title, company, description of each posting,
+keyed by ``fts_id(job_id)``) and answers the same query mix, one engine at a time, single-threaded where the
+engine lets us choose:
+
+- ``fts5-external`` (sqlite3 stdlib): today's index, built and updated through ``DescriptionIndex.update``
+  (external-content FTS5 + ``docs`` table + triggers), queried with the SQL ``DescriptionIndex`` runs;
+- ``fts5-cd-full|column|none`` (apsw, a current SQLite): a contentless-delete FTS5 table
+  (``content='', contentless_delete=1``) whose rowid is the fts_id, at each ``detail=`` level;
+- ``tantivy`` (tantivy-py): title/company/description text fields with positions, a fast i64 ``id``;
+  matching ids come back as the sort key of a by-id collector, ranked top-k is BM25 with field boosts.
+
+The mix: two common words (each in ~half the descriptions), two rare words, a phrase, a prefix*, a word
+NOT another word. For each engine and kind: the matching ids as an Arrow int64 array; the same ids joined
+in DuckDB with filters (a page of 50 in posted_at order + the count, what ``Catalog.page`` does); ranked
+top 50 (BM25; title 5, company 3, description 1). The id sets are asserted identical across engines (after
+the build and again after the incremental update) or the run stops: a figure is only comparable when the
+semantics are the same. Ranked lists differ between BM25 implementations, so only "every ranked id
+matches" is asserted there.
+
+Also: index size on disk, full build time (inserts, then optimize/merge), the update of 100k documents
+(delete 50k, add 50k new, one commit), RSS of a fresh process after opening the index and after one
+common-word query. Output: a table on stdout, ``data/bench/search_engines-<jobs>.json`` and the Markdown
+section ``docs/bench_search_engines.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import hashlib
+import importlib.metadata
+import json
+import os
+import platform
+import re
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import psutil
+import pyarrow as pa
+import pyarrow.compute as pc
+
+ROOT = Path(__file__).resolve().parent.parent
+FIELDS = ("title", "company", "description")
+WEIGHTS = (5.0, 3.0, 1.0)  # as core.search.WEIGHTS
+PAGE = 50
+TOP_K = 50
+CHANGE = 100_000  # documents touched by the incremental update: half deleted, half added
+BATCH = 5000
+DETAILS = ("full", "column", "none")
+ANALYSIS_MARK = "<!-- analysis: kept when the table above is regenerated -->"
+TARGETS = {  # issue 12, at 1M
+    "common ids + filters p95 ms": 100.0,
+    "rare ids + filters p95 ms": 20.0,
+    "index MB": 300.0,
+    "build s": 60.0,
+    "ranked top-50, common (200k+ hits) p95 ms": 150.0,
+}
+
+
+def _demo_table(n: int) -> pa.Table:
+    try:
+        from core.sources.demo.generator import demo_table
+    except ImportError:  # before the demo source became a package
+        from core.sources.demo import demo_table  # type: ignore[no-redef]
+    return demo_table(n, churn=False)
+
+
+def _pick_words(descriptions: pa.ChunkedArray) -> dict[str, Any]:
+    """The catalog bench's common and rare words (wherever that bench lives now)."""
+    import importlib
+
+    for module in ("benchmarks.query_bench", "benchmarks.harness", "core.bench"):
+        try:
+            pick = importlib.import_module(module).pick_description_words
+        except (ImportError, AttributeError):
+            continue
+        out: dict[str, Any] = pick(descriptions)
+        return {**out, "picked_by": module}
+    return {**_pick_words_copy(descriptions), "picked_by": "benchmarks.search_engines (copy)"}
+
+
+def _pick_words_copy(descriptions: pa.ChunkedArray, sample: int = 2000) -> dict[str, Any]:
+    """A copy of the catalog bench's pick_description_words, for while that module is being moved: the two
+    most frequent 4+ letter words in at most half of a sample; the rare pair that occurs together with the
+    lowest larger frequency among words in at most 1% of it."""
+    from collections import Counter
+    from itertools import combinations
+
+    step = max(1, len(descriptions) // sample)
+    docs = [set(re.findall(r"[a-z]{4,}", (t or "").lower())) for t in descriptions[::step][:sample].to_pylist()]
+    df = Counter(w for d in docs for w in d)
+    m = len(docs)
+    common = sorted((w for w in df if df[w] <= 0.5 * m), key=lambda w: (-df[w], w))[:2]
+    rare_words = {w for w, k in df.items() if 2 <= k <= max(2, m // 100)}
+    best: tuple[int, str, str] | None = None
+    for d in docs:
+        for a, b in combinations(sorted(d & rare_words), 2):
+            cand = (max(df[a], df[b]), a, b)
+            if best is None or cand < best:
+                best = cand
+    rare = [best[1], best[2]] if best else common
+    return {
+        "sample": m,
+        "common": " ".join(common),
+        "common_df": [df[w] / m for w in common],
+        "rare": " ".join(rare),
+        "rare_df": [df[w] / m for w in rare],
+    }
+
+
+def fts_id(job_id: str) -> int:
+    """As core.search.fts_id: 60 bits of md5(job_id)."""
+    return int(hashlib.md5(job_id.encode("utf-8"), usedforsecurity=False).hexdigest()[:15], 16)
+
+
+# ---------------------------------------------------------------- corpus
+
+
+@dataclass
+class Corpus:
+    docs: pa.Table  # fts_id, job_id, title, company, description, workplace_type, posted_at
+    n: int  # documents in the initial build (docs has n + CHANGE/2: the last rows are the update's adds)
+
+
+def corpus(n: int) -> Corpus:
+    adds = min(CHANGE // 2, max(1, n // 2))
+    raw = _demo_table(n + adds)
+    job_ids = [
+        hashlib.md5(f"demo:{nid}".encode(), usedforsecurity=False).hexdigest()[:16]
+        for nid in raw.column("native_id").to_pylist()
+    ]
+    docs = pa.table(
+        {
+            "fts_id": pa.array([fts_id(j) for j in job_ids], pa.int64()),
+            "job_id": pa.array(job_ids, pa.string()),
+            **{f: pc.fill_null(raw.column(f), "") for f in FIELDS},
+            "workplace_type": raw.column("workplace_type"),
+            "posted_at": raw.column("posted_at"),
+        }
+    )
+    return Corpus(docs, n)
+
+
+def initial(c: Corpus) -> pa.Table:
+    return c.docs.slice(0, c.n)
+
+
+def change(c: Corpus, seed: int = 7) -> tuple[pa.Table, pa.Table]:
+    """(rows to add, rows to delete): the corpus tail, and as many rows of the build picked at random."""
+    adds = c.docs.slice(c.n)
+    rng = np.random.default_rng(seed)
+    gone = np.sort(rng.choice(c.n, size=adds.num_rows, replace=False))
+    return adds, c.docs.take(pa.array(gone))
+
+
+def _rows(t: pa.Table) -> Iterator[tuple[int, str, str, str]]:
+    for b in t.to_batches(max_chunksize=BATCH):
+        yield from zip(*(b.column(c).to_pylist() for c in ("fts_id", *FIELDS)), strict=True)
+
+
+# ---------------------------------------------------------------- queries
+
+
+@dataclass(frozen=True)
+class Clause:
+    """A word, a phrase (several words) or a prefix, matched in any of FIELDS."""
+
+    words: tuple[str, ...]
+    prefix: bool = False
+
+    def fts5(self) -> str:
+        return '"' + " ".join(self.words) + '"' + ("*" if self.prefix else "")
+
+
+@dataclass(frozen=True)
+class Query:
+    kind: str
+    text: str  # as a user would type it (core.search syntax)
+    must: tuple[Clause, ...]
+    must_not: tuple[Clause, ...] = ()
+
+    def fts5(self) -> str:
+        pos = " AND ".join(c.fts5() for c in self.must)
+        if not self.must_not:
+            return pos
+        return f"({pos}) NOT ({' OR '.join(c.fts5() for c in self.must_not)})"
+
+
+_WORD = re.compile(r"[a-z]+")
+_CLAUSE_BREAK = re.compile(r"[\n.:;,!?()<>]")
+
+
+def query_mix(c: Corpus) -> tuple[list[Query], dict[str, Any]]:
+    """Common and rare pairs as the catalog bench picks them; a phrase, a prefix and a NOT built from the
+    same sample: the phrase is the most frequent pair of adjacent 4+ letter words (in one sentence) found in
+    1-10% of the sample; the prefix is the first four letters of the first common word."""
+    desc = initial(c).column("description")
+    picked = _pick_words(desc)
+    common, rare = picked["common"].split(), picked["rare"].split()
+    step = max(1, len(desc) // 2000)
+    sample = desc[::step].to_pylist()
+    bigram_df: dict[tuple[str, str], int] = {}
+    for text in sample:
+        seen = set()
+        for part in _CLAUSE_BREAK.split(text.lower()):  # a phrase someone would type: inside one sentence
+            toks = _WORD.findall(part)
+            seen |= {(a, b) for a, b in zip(toks, toks[1:], strict=False) if len(a) >= 4 and len(b) >= 4}
+        for bg in seen:
+            bigram_df[bg] = bigram_df.get(bg, 0) + 1
+    m = len(sample)
+    band = [bg for bg, k in bigram_df.items() if 0.01 * m <= k <= 0.10 * m and bg[0] != bg[1]]
+    phrase = max(band, key=lambda bg: (bigram_df[bg], bg)) if band else (common[0], common[1])
+    prefix = common[0][:4]
+    queries = [
+        Query("common", " ".join(common), tuple(Clause((w,)) for w in common)),
+        Query("rare", " ".join(rare), tuple(Clause((w,)) for w in rare)),
+        Query("phrase", f'"{" ".join(phrase)}"', (Clause(phrase),)),
+        Query("prefix", f"{prefix}*", (Clause((prefix,), prefix=True),)),
+        Query("not", f"{common[0]} -{common[1]}", (Clause((common[0],)),), (Clause((common[1],)),)),
+    ]
+    info = {**picked, "phrase": " ".join(phrase), "phrase_df": bigram_df.get(phrase, 0) / m, "prefix": prefix}
+    return queries, info
+
+
+# ---------------------------------------------------------------- engines
+
+
+def _dir_bytes(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+class Engine:
+    name = ""
+    library = ""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def build(self, docs: pa.Table) -> dict[str, float]:
+        raise NotImplementedError
+
+    def update(self, adds: pa.Table, deletes: pa.Table) -> None:
+        raise NotImplementedError
+
+    def open(self) -> None:
+        raise NotImplementedError
+
+    def ids(self, q: Query) -> pa.Array:
+        raise NotImplementedError
+
+    def top(self, q: Query, k: int) -> list[int]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def size(self) -> int:
+        return _dir_bytes(self.path)
+
+    def supports(self, q: Query) -> str | None:
+        """None, or why this engine cannot answer ``q`` with the same semantics."""
+        return None
+
+
+class Fts5External(Engine):
+    """Today's index: core.search.DescriptionIndex writes it; the queries are its SQL."""
+
+    name = "fts5-external"
+    library = f"sqlite3 (stdlib) {sqlite3.sqlite_version}"
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path / "search.sqlite")
+        self.conn: sqlite3.Connection | None = None
+
+    def size(self) -> int:
+        return sum(_dir_bytes(p) for p in self.path.parent.glob(self.path.name + "*"))
+
+    def build(self, docs: pa.Table) -> dict[str, float]:
+        from core.search import DescriptionIndex
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        t0 = time.perf_counter()
+        index = DescriptionIndex(self.path)
+        index.update(docs.select(["job_id", *FIELDS]))
+        t1 = time.perf_counter()
+        index.optimize()
+        index.close()
+        t2 = time.perf_counter()
+        self._checkpoint()
+        return {"insert_s": t1 - t0, "optimize_s": t2 - t1}
+
+    def _checkpoint(self) -> None:
+        """Fold the WAL into the file (timed, as for the contentless tables), so the size is the index alone."""
+        conn = sqlite3.connect(self.path)
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.close()
+
+    def update(self, adds: pa.Table, deletes: pa.Table) -> None:
+        from core.search import DescriptionIndex
+
+        index = DescriptionIndex(self.path)
+        index.update(adds.select(["job_id", *FIELDS]), deletes.column("job_id").to_pylist())
+        index.close()
+        self._checkpoint()
+
+    def open(self) -> None:
+        self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+
+    def ids(self, q: Query) -> pa.Array:
+        assert self.conn is not None
+        rows = self.conn.execute("SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?", [q.fts5()]).fetchall()
+        return pa.array([r[0] for r in rows], pa.int64())
+
+    def top(self, q: Query, k: int) -> list[int]:
+        assert self.conn is not None
+        sql = "SELECT rowid FROM docs_fts WHERE docs_fts MATCH ? ORDER BY bm25(docs_fts, ?, ?, ?), rowid LIMIT ?"
+        return [r[0] for r in self.conn.execute(sql, [q.fts5(), *WEIGHTS, k])]
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+class Fts5Contentless(Engine):
+    """A contentless-delete FTS5 table in apsw's SQLite: only the index, rowid = fts_id."""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        import apsw
+
+        super().__init__(path / "search.sqlite")
+        self.detail = detail
+        self.name = f"fts5-cd-{detail}"
+        self.library = f"apsw {apsw.apsw_version()} (SQLite {apsw.sqlite_lib_version()})"
+        self.conn: Any = None
+
+    def size(self) -> int:
+        return sum(_dir_bytes(p) for p in self.path.parent.glob(self.path.name + "*"))
+
+    def _connect(self) -> Any:
+        import apsw
+
+        conn = apsw.Connection(str(self.path))
+        conn.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000")
+        return conn
+
+    def supports(self, q: Query) -> str | None:
+        if self.detail != "full" and any(len(c.words) > 1 for c in q.must + q.must_not):
+            return f"detail={self.detail} cannot answer multi-word phrases"
+        return None
+
+    def build(self, docs: pa.Table) -> dict[str, float]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = self._connect()
+        conn.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS f USING fts5(title, company, description, content='',"
+            f" contentless_delete=1, detail={self.detail}, tokenize='unicode61 remove_diacritics 2')"
+        )
+        t0 = time.perf_counter()
+        with conn:
+            conn.executemany("INSERT INTO f(rowid, title, company, description) VALUES (?, ?, ?, ?)", _rows(docs))
+        t1 = time.perf_counter()
+        conn.execute("INSERT INTO f(f) VALUES ('optimize')")
+        t2 = time.perf_counter()
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.close()
+        return {"insert_s": t1 - t0, "optimize_s": t2 - t1}
+
+    def update(self, adds: pa.Table, deletes: pa.Table) -> None:
+        conn = self._connect()
+        with conn:
+            gone = deletes.column("fts_id").to_pylist()
+            conn.executemany("DELETE FROM f WHERE rowid = ?", [(i,) for i in gone])
+            conn.executemany("INSERT INTO f(rowid, title, company, description) VALUES (?, ?, ?, ?)", _rows(adds))
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.close()
+
+    def open(self) -> None:
+        self.conn = self._connect()
+
+    def ids(self, q: Query) -> pa.Array:
+        rows = self.conn.execute("SELECT rowid FROM f WHERE f MATCH ?", [q.fts5()]).fetchall()
+        return pa.array([r[0] for r in rows], pa.int64())
+
+    def top(self, q: Query, k: int) -> list[int]:
+        sql = "SELECT rowid FROM f WHERE f MATCH ? ORDER BY bm25(f, ?, ?, ?), rowid LIMIT ?"
+        return [r[0] for r in self.conn.execute(sql, [q.fts5(), *WEIGHTS, k])]
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+class Tantivy(Engine):
+    """tantivy: one writer thread; tokens as FTS5's unicode61 (letters/digits, lowercased, accents folded)."""
+
+    name = "tantivy"
+    HEAP = 256 * 1024 * 1024
+
+    def __init__(self, path: Path) -> None:
+        import tantivy
+
+        super().__init__(path / "tantivy")
+        self.library = f"tantivy-py {importlib.metadata.version('tantivy')}"
+        self.index: Any = None
+        self.searcher: Any = None
+        self.t = tantivy
+
+    def _schema(self) -> Any:
+        sb = self.t.SchemaBuilder()
+        for f in FIELDS:
+            sb.add_text_field(f, stored=False, tokenizer_name="fold", index_option="position")
+        sb.add_integer_field("id", stored=False, indexed=True, fast=True)
+        return sb.build()
+
+    def _open_index(self) -> Any:
+        t = self.t
+        self.path.mkdir(parents=True, exist_ok=True)
+        index = t.Index(self._schema(), path=str(self.path))
+        analyzer = t.TextAnalyzerBuilder(t.Tokenizer.simple()).filter(t.Filter.lowercase())
+        index.register_tokenizer("fold", analyzer.filter(t.Filter.ascii_fold()).build())
+        return index
+
+    def _add(self, writer: Any, docs: pa.Table) -> None:
+        doc = self.t.Document
+        for i, ti, co, de in _rows(docs):
+            writer.add_document(doc(id=i, title=ti, company=co, description=de))
+
+    def build(self, docs: pa.Table) -> dict[str, float]:
+        index = self._open_index()
+        t0 = time.perf_counter()
+        writer = index.writer(heap_size=self.HEAP, num_threads=1)
+        self._add(writer, docs)
+        writer.commit()
+        t1 = time.perf_counter()
+        writer.wait_merging_threads()
+        return {"insert_s": t1 - t0, "optimize_s": time.perf_counter() - t1}
+
+    def update(self, adds: pa.Table, deletes: pa.Table) -> None:
+        index = self._open_index()
+        writer = index.writer(heap_size=self.HEAP, num_threads=1)
+        gone = deletes.column("fts_id").to_pylist()
+        writer.delete_documents_by_query(self.t.Query.term_set_query(index.schema, "id", gone))
+        self._add(writer, adds)
+        writer.commit()
+        writer.wait_merging_threads()
+
+    def open(self) -> None:
+        self.index = self._open_index()
+        self.index.reload()
+        self.searcher = self.index.searcher()
+        self.schema = self.index.schema
+
+    def _clause(self, c: Clause, boost: bool) -> Any:
+        Q, Occur = self.t.Query, self.t.Occur
+        parts = []
+        for f, w in zip(FIELDS, WEIGHTS, strict=True):
+            if c.prefix:
+                q = Q.regex_query(self.schema, f, re.escape(c.words[0]) + ".*")
+            elif len(c.words) == 1:
+                q = Q.term_query(self.schema, f, c.words[0])
+            else:
+                q = Q.phrase_query(self.schema, f, list(c.words))
+            parts.append((Occur.Should, Q.boost_query(q, w) if boost else q))
+        return Q.boolean_query(parts)
+
+    def query(self, q: Query, boost: bool = False) -> Any:
+        Occur = self.t.Occur
+        items = [(Occur.Must, self._clause(c, boost)) for c in q.must]
+        items += [(Occur.MustNot, self._clause(c, False)) for c in q.must_not]
+        return self.t.Query.boolean_query(items)
+
+    def ids(self, q: Query) -> pa.Array:
+        s = self.searcher
+        hits = s.search(self.query(q), limit=max(1, s.num_docs), count=False, order_by_field="id").hits
+        return pa.array([h[0] for h in hits], pa.int64())
+
+    def top(self, q: Query, k: int) -> list[int]:
+        s = self.searcher
+        hits = s.search(self.query(q, boost=True), limit=k, count=False).hits
+        out: list[int] = s.fast_field_values("id", [h[1] for h in hits])
+        return out
+
+    def close(self) -> None:
+        self.searcher = self.index = None
+
+
+def make_engine(name: str, base: Path) -> Engine:
+    path = base / name
+    if name == "fts5-external":
+        return Fts5External(path)
+    if name.startswith("fts5-cd-"):
+        return Fts5Contentless(path, name.removeprefix("fts5-cd-"))
+    if name == "tantivy":
+        return Tantivy(path)
+    raise ValueError(f"unknown engine {name}")
+
+
+ENGINES = ("fts5-external", *(f"fts5-cd-{d}" for d in DETAILS), "tantivy")
+
+
+# ---------------------------------------------------------------- the catalog side (DuckDB)
+
+
+class Catalog:
+    """The DuckDB half of a description search: the matching ids semi-joined with filters, a page in
+    posted_at order and the count (as Catalog.page), on one thread."""
+
+    def __init__(self, docs: pa.Table) -> None:
+        self.con = duckdb.connect()
+        self.con.execute("SET threads = 1")
+        self.con.register("src", docs.select(["fts_id", "workplace_type", "posted_at"]))
+        self.con.execute("CREATE TABLE jobs AS SELECT * FROM src ORDER BY posted_at DESC, fts_id DESC")
+        self.con.unregister("src")
+        kinds = [r[0] for r in self.con.execute("SELECT DISTINCT workplace_type FROM jobs").fetchall()]
+        self.workplace = sorted(k for k in kinds if k and ("remote" in k.lower() or "hybrid" in k.lower()))
+
+    def apply(self, adds: pa.Table, deletes: pa.Table) -> None:
+        self.con.register("gone", deletes.select(["fts_id"]))
+        self.con.execute("DELETE FROM jobs WHERE fts_id IN (SELECT fts_id FROM gone)")
+        self.con.unregister("gone")
+        self.con.register("new", adds.select(["fts_id", "workplace_type", "posted_at"]))
+        self.con.execute("INSERT INTO jobs SELECT * FROM new")
+        self.con.unregister("new")
+
+    def page_count(self, ids: pa.Array) -> tuple[list[int], int]:
+        cur = self.con.cursor()
+        try:
+            cur.register("m", pa.table({"fts_id": ids}))
+            marks = ",".join("?" * len(self.workplace))
+            where = f"fts_id IN (SELECT fts_id FROM m) AND workplace_type IN ({marks})"
+            page = cur.execute(
+                f"SELECT fts_id FROM jobs WHERE {where} ORDER BY posted_at DESC, fts_id DESC LIMIT {PAGE}",  # noqa: S608
+                self.workplace,
+            ).fetchall()
+            total = cur.execute(f"SELECT count(*) FROM jobs WHERE {where}", self.workplace).fetchone()  # noqa: S608
+            return [r[0] for r in page], int(total[0]) if total else 0
+        finally:
+            cur.close()
+
+
+def _filtered(cat: Catalog, eng: Engine, q: Query) -> tuple[list[int], int]:
+    return cat.page_count(eng.ids(q))
+
+
+# ---------------------------------------------------------------- timing
+
+
+def _pct(ordered: Sequence[float], p: float) -> float:
+    """Nearest-rank percentile of sorted samples."""
+    k = max(0, min(len(ordered) - 1, int(np.ceil(p / 100 * len(ordered))) - 1))
+    return ordered[k]
+
+
+def stats(ms: list[float]) -> dict[str, Any]:
+    s = sorted(ms)
+    return {"n": len(s), "p50": statistics.median(s), "p95": _pct(s, 95), "min": s[0], "max": s[-1]}
+
+
+def timed(fn: Callable[[], Any], runs: int) -> tuple[dict[str, Any], Any]:
+    first = fn()  # warm-up, not counted
+    out = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t) * 1000)
+    return stats(out), first
+
+
+def rss_mb() -> float:
+    return float(psutil.Process().memory_info().rss) / 2**20
+
+
+def child_rss(name: str, base: str, query_json: str) -> dict[str, Any]:
+    """In this fresh process: RSS after the imports, after opening the index, after one query of each
+    kind (ids and ranked)."""
+    gc.collect()
+    before = rss_mb()
+    eng = make_engine(name, Path(base))
+    eng.open()
+    opened = rss_mb()
+    raw = json.loads(query_json)
+
+    def clauses(key: str) -> tuple[Clause, ...]:
+        return tuple(Clause(tuple(c["words"]), c["prefix"]) for c in raw[key])
+
+    q = Query(raw["kind"], raw["text"], clauses("must"), clauses("must_not"))
+    eng.ids(q)
+    eng.top(q, TOP_K)
+    after = rss_mb()
+    eng.close()
+    return {"rss_base_mb": before, "rss_open_mb": opened, "rss_after_query_mb": after}
+
+
+def measure_rss(name: str, base: Path, q: Query) -> dict[str, Any]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks.search_engines",
+        "--child-rss",
+        name,
+        "--base",
+        str(base),
+        "--query",
+        json.dumps(asdict(q)),
+    ]
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True)
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+# ---------------------------------------------------------------- the run
+
+
+@dataclass
+class EngineResult:
+    name: str
+    library: str
+    build: dict[str, float] = field(default_factory=dict)
+    build_s: float = 0.0
+    size_mb: float = 0.0
+    update_s: float = 0.0
+    size_after_update_mb: float = 0.0
+    rss: dict[str, float] = field(default_factory=dict)
+    queries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    after_update: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _check_same(kind: str, got: dict[str, np.ndarray[Any, Any]], phase: str) -> int:
+    ref_name, ref = next(iter(got.items()))
+    for name, arr in got.items():
+        if not np.array_equal(arr, ref):
+            only_a = np.setdiff1d(ref, arr)[:5].tolist()
+            only_b = np.setdiff1d(arr, ref)[:5].tolist()
+            raise SystemExit(
+                f"{phase}: {kind}: {name} matched {len(arr)} ids, {ref_name} {len(ref)}"
+                f" (only {ref_name}: {only_a}, only {name}: {only_b}): not the same semantics"
+            )
+    return len(ref)
+
+
+def run(
+    jobs: int,
+    runs: int,
+    engines: Sequence[str],
+    work: Path,
+    say: Callable[[str], None],
+    save: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    c = corpus(jobs)
+    say(f"corpus: {c.docs.num_rows:,} documents in {time.perf_counter() - t0:.1f} s")
+    queries, picked = query_mix(c)
+    say("queries: " + "; ".join(f"{q.kind}: {q.fts5()}" for q in queries))
+    docs = initial(c)
+    adds, deletes = change(c)
+    cat = Catalog(docs)
+    cat_after = Catalog(docs)
+    cat_after.apply(adds, deletes)
+    results: list[EngineResult] = []
+    matched: dict[str, dict[str, np.ndarray[Any, Any]]] = {q.kind: {} for q in queries}
+    matched_after: dict[str, dict[str, np.ndarray[Any, Any]]] = {q.kind: {} for q in queries}
+    pages: dict[str, dict[str, Any]] = {q.kind: {} for q in queries}
+
+    def summary() -> dict[str, Any]:
+        """Checks the engines so far agree, and the document of their figures."""
+        hits = {k: _check_same(k, v, "after the build") for k, v in matched.items() if v}
+        hits_after = {k: _check_same(k, v, "after the update") for k, v in matched_after.items() if v}
+        for kind, per in pages.items():
+            if len({json.dumps(p) for p in per.values()}) > 1:
+                raise SystemExit(f"{kind}: the filtered page differs between engines")
+        return {
+            "jobs": jobs,
+            "runs": runs,
+            "change": {"added": adds.num_rows, "deleted": deletes.num_rows},
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+            "queries": [
+                {
+                    "kind": q.kind,
+                    "text": q.text,
+                    "fts5": q.fts5(),
+                    "hits": hits.get(q.kind),
+                    "hits_after_update": hits_after.get(q.kind),
+                }
+                for q in queries
+            ],
+            "picked": picked,
+            "filters": {"workplace_type": cat.workplace, "page": PAGE},
+            "engines": [asdict(r) for r in results],
+            "total_s": time.perf_counter() - t0,
+        }
+
+    doc: dict[str, Any] = {}
+    for name in engines:
+        eng = make_engine(name, work)
+        res = EngineResult(name, eng.library)
+        gc.collect()
+        t = time.perf_counter()
+        res.build = eng.build(docs)
+        res.build_s = time.perf_counter() - t
+        res.size_mb = eng.size() / 2**20
+        say(f"{name}: built in {res.build_s:.1f} s ({res.build}), {res.size_mb:.1f} MB")
+        res.rss = measure_rss(name, work, queries[0])
+        eng.open()
+        for q in queries:
+            why = eng.supports(q)
+            if why:
+                res.queries[q.kind] = {"unsupported": why}
+                continue
+            ids_st, ids = timed(partial(eng.ids, q), runs)
+            both_st, page = timed(partial(_filtered, cat, eng, q), runs)
+            top_st, top = timed(partial(eng.top, q, TOP_K), runs)
+            arr = np.sort(ids.to_numpy())
+            matched[q.kind][name] = arr
+            pages[q.kind][name] = page
+            if not np.isin(np.asarray(top, dtype=np.int64), arr).all() or len(top) != min(TOP_K, len(arr)):
+                raise SystemExit(f"{name}: {q.kind}: a ranked id is not among the matches")
+            res.queries[q.kind] = {
+                "hits": len(arr),
+                "ids": ids_st,
+                "ids_filters": both_st,
+                "top": top_st,
+                "filtered_total": page[1],
+            }
+            say(
+                f"  {q.kind:7} {len(arr):>9,} hits  ids p50 {ids_st['p50']:8.1f} ms  +filters p50"
+                f" {both_st['p50']:8.1f}  top{TOP_K} p50 {top_st['p50']:8.1f}"
+            )
+        eng.close()
+        t = time.perf_counter()
+        eng.update(adds, deletes)
+        res.update_s = time.perf_counter() - t
+        res.size_after_update_mb = eng.size() / 2**20
+        eng.open()
+        for q in queries:
+            if eng.supports(q):
+                continue
+            st, ids = timed(partial(eng.ids, q), max(3, runs // 4))
+            matched_after[q.kind][name] = np.sort(ids.to_numpy())
+            res.after_update[q.kind] = {"ids": st}
+        eng.close()
+        say(
+            f"{name}: update of {adds.num_rows + deletes.num_rows:,} documents in {res.update_s:.1f} s,"
+            f" RSS after open {res.rss['rss_open_mb']:.0f} MB"
+        )
+        results.append(res)
+        shutil.rmtree(work / name, ignore_errors=True)
+        doc = summary()
+        if save is not None:
+            save(doc)  # after every engine: a long run that is stopped still leaves its figures
+    return doc
+
+
+# ---------------------------------------------------------------- output
+
+
+def _ms(st: dict[str, Any] | None, key: str = "p50") -> str:
+    if not st or key not in st:
+        return "n/a"
+    v = st[key]
+    return f"{v:.1f}" if v < 100 else f"{v:.0f}"
+
+
+def table(doc: dict[str, Any]) -> list[str]:
+    kinds = [q["kind"] for q in doc["queries"]]
+    names = [e["name"] for e in doc["engines"]]
+    head = "| figure | " + " | ".join(names) + " |"
+    lines = [head, "|---|" + "---:|" * len(names)]
+
+    def row(label: str, vals: list[str]) -> None:
+        lines.append(f"| {label} | " + " | ".join(vals) + " |")
+
+    eng = doc["engines"]
+    row("index on disk, MB", [f"{e['size_mb']:.0f}" for e in eng])
+    row(
+        "full build, s (insert + optimize/merge)",
+        [f"{e['build_s']:.1f} ({e['build']['insert_s']:.1f} + {e['build']['optimize_s']:.1f})" for e in eng],
+    )
+    row(
+        f"update {doc['change']['deleted'] // 1000}k deleted + {doc['change']['added'] // 1000}k added, s",
+        [f"{e['update_s']:.1f}" for e in eng],
+    )
+    row("index after the update, MB", [f"{e['size_after_update_mb']:.0f}" for e in eng])
+    row("RSS after open (fresh process), MB", [f"{e['rss']['rss_open_mb']:.0f}" for e in eng])
+    row("RSS after one common query, MB", [f"{e['rss']['rss_after_query_mb']:.0f}" for e in eng])
+    for part, label in (
+        ("ids", "ids as Arrow"),
+        ("ids_filters", "ids + filters, page + count"),
+        ("top", f"ranked top {TOP_K}"),
+    ):
+        for kind in kinds:
+            q = next(x for x in doc["queries"] if x["kind"] == kind)
+            vals = []
+            for e in eng:
+                r = e["queries"].get(kind, {})
+                vals.append("unsupported" if "unsupported" in r else f"{_ms(r.get(part))} / {_ms(r.get(part), 'p95')}")
+            row(f"{label}: {kind} `{q['text']}` ({q['hits']:,} hits), p50 / p95 ms", vals)
+    for kind in kinds:
+        vals = []
+        for e in eng:
+            r = e["after_update"].get(kind)
+            vals.append(_ms(r["ids"]) if r else "unsupported")
+        row(f"ids after the update: {kind}, p50 ms", vals)
+    return lines
+
+
+def markdown(doc: dict[str, Any]) -> str:
+    n = doc["jobs"]
+    libs = ", ".join(f"{e['name']}: {e['library']}" for e in doc["engines"])
+    out = [
+        f"## Description search engines at {n:,} documents",
+        "",
+        f"`.venv/bin/python -m benchmarks.search_engines --jobs {n}` ({doc['at']}, {doc['machine']['cpus']} cores"
+        f" shared, one engine at a time, one thread each; {doc['runs']} timed runs per figure after a warm-up).",
+        f"Libraries: {libs}. Filters: workplace_type in {doc['filters']['workplace_type']}, a page of"
+        f" {doc['filters']['page']} in posted_at order + the count, in DuckDB (1 thread) over the matching ids."
+        " The matching-id sets were asserted identical across engines for every query, after the build and"
+        " after the update.",
+        "",
+        *table(doc),
+        "",
+    ]
+    return "\n".join(out)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.search_engines", description=__doc__.split("\n")[0])
+    p.add_argument("--jobs", type=int, default=100_000)
+    p.add_argument("--runs", type=int, default=20, help="timed runs per figure (after one warm-up)")
+    p.add_argument("--engines", default=",".join(ENGINES), help=f"comma-separated, of {', '.join(ENGINES)}")
+    p.add_argument("--work", type=Path, default=None, help="scratch folder for the indexes (default: a temp dir)")
+    p.add_argument("--out", type=Path, default=ROOT / "data" / "bench")
+    p.add_argument("--markdown", type=Path, default=ROOT / "docs" / "bench_search_engines.md")
+    p.add_argument("--child-rss", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--base", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--query", default=None, help=argparse.SUPPRESS)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.child_rss:
+        print(json.dumps(child_rss(args.child_rss, args.base, args.query)))
+        return 0
+
+    def say(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    work = args.work or Path(tempfile.mkdtemp(prefix="search-engines-"))
+    path = args.out / f"search_engines-{args.jobs}.json"
+
+    def save(doc: dict[str, Any]) -> None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(doc, indent=1))
+        if args.markdown:
+            # the hand-written reading of the figures (after the marker) survives a rerun
+            kept = args.markdown.read_text() if args.markdown.exists() else ""
+            tail = kept[kept.index(ANALYSIS_MARK) :] if ANALYSIS_MARK in kept else ""
+            args.markdown.write_text(markdown(doc) + ("\n" + tail if tail else ""))
+
+    try:
+        doc = run(args.jobs, args.runs, engines, work, say, save)
+    finally:
+        if args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+    print("\n".join(table(doc)))
+    print(f"\nwrote {path}" + (f" and {args.markdown}" if args.markdown else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
