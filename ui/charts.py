@@ -4,6 +4,7 @@ Every chart answers to the sidebar filter of the Jobs page (the same widget stat
 
 from __future__ import annotations
 
+import html
 import statistics
 from dataclasses import replace
 from datetime import datetime
@@ -20,6 +21,12 @@ from ui import cache, keys
 PIPELINE = ("inbox", "saved", "applied", "interviewing", "offer")
 EXITS = ("rejected", "withdrawn", "ghosted")
 _LAYOUT: dict[str, Any] = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "height": 340}
+
+
+def label(value: object) -> str:
+    """Posting text as a chart label: plotly renders a subset of HTML (<a href>, <b>, <br>) in labels, so
+    every label taken from the data is escaped and shows as the literal text."""
+    return html.escape(str(value), quote=False)
 
 
 def _fig(title: str) -> go.Figure:
@@ -120,14 +127,14 @@ def remote_share(flt: JobFilter, version: tuple[int | None, int], bucket: str) -
 def by_source(flt: JobFilter, version: tuple[int | None, int]) -> None:
     rows = cache.facet(flt, "source", version, top=30)
     fig = _fig("Jobs by source")
-    fig.add_trace(go.Bar(x=[r[0] for r in rows], y=[r[1] for r in rows]))
+    fig.add_trace(go.Bar(x=[label(r[0]) for r in rows], y=[r[1] for r in rows]))
     _show(fig, "chart_source")
 
 
 def top_companies(flt: JobFilter, version: tuple[int | None, int]) -> None:
     rows = list(reversed(cache.facet(flt, "company", version, top=20)))
     fig = _fig("Top companies")
-    fig.add_trace(go.Bar(x=[r[1] for r in rows], y=[r[0] for r in rows], orientation="h"))
+    fig.add_trace(go.Bar(x=[r[1] for r in rows], y=[label(r[0]) for r in rows], orientation="h"))
     fig.update_layout(height=480)
     _show(fig, "chart_companies")
 
@@ -141,7 +148,7 @@ def salaries(flt: JobFilter, version: tuple[int | None, int]) -> None:
     currency = st.selectbox("Salary currency", currencies, key=keys.A_SALARY_BY)
     scoped = replace(flt, currency=currency, salary_known=True)
     seniorities = [s for s, _n in cache.facet(scoped, "seniority", version, top=12)]
-    fig = _fig(f"Annual salary ({currency}) by seniority")
+    fig = _fig(f"Annual salary ({label(currency)}) by seniority")
     levels: list[str | None] = [*seniorities] or [None]
     for level in levels:
         sub = replace(scoped, seniorities=(level,)) if level else scoped
@@ -150,12 +157,12 @@ def salaries(flt: JobFilter, version: tuple[int | None, int]) -> None:
             go.Bar(
                 x=[(b["bin_start"] + b["bin_end"]) / 2 for b in bins],
                 y=[b["count"] for b in bins],
-                name=level or "all",
+                name=label(level or "all"),
                 width=[b["bin_end"] - b["bin_start"] for b in bins],
             )
         )
     fig.update_layout(barmode="stack", legend={"orientation": "h", "y": -0.2}, height=400)
-    fig.update_xaxes(title=f"annual midpoint ({currency})")
+    fig.update_xaxes(title=f"annual midpoint ({label(currency)})")
     _show(fig, "chart_salary")
 
 

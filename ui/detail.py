@@ -1,7 +1,7 @@
 """The detail panel of the selected job (edits persist at once), bulk actions and CSV export.
 
-Posting content is shown as plain text only (st.text / st.caption / escaped markdown): it comes from job
-boards and is never rendered as HTML.
+Posting content is shown through st.text only: it comes from job boards (attacker-controlled) and is never
+rendered as Markdown or HTML. Only http(s) URL fields become links, under labels of our own.
 """
 
 from __future__ import annotations
@@ -22,12 +22,6 @@ from ui.cache import View
 
 log = logging.getLogger(__name__)
 _DETAIL_JOB = "d_job"  # session state: the job whose values the edit widgets hold
-_MARKDOWN_SPECIALS = "\\`*_{}[]()#+-.!|<>~$"
-
-
-def escape_md(text: str) -> str:
-    """Untrusted text for st.markdown: every markdown/HTML special character escaped."""
-    return "".join("\\" + ch if ch in _MARKDOWN_SPECIALS else ch for ch in str(text))
 
 
 def _is_http(url: Any) -> TypeGuard[str]:
@@ -86,8 +80,9 @@ def panel(selected: list[str], version: tuple[int | None, int]) -> None:
         return
     if st.session_state.get(_DETAIL_JOB) != job_id:
         _load_widgets(job)
-    st.subheader(job.get("title") or "(untitled)", anchor=False)
-    st.caption(escape_md(" · ".join(str(x) for x in (job.get("company"), job.get("location"), job.get("source")) if x)))
+    # Posting text goes through st.text only: Markdown would render links, images (beacons), colors and math.
+    st.text(job.get("title") or "(untitled)")
+    st.text(" · ".join(str(x) for x in (job.get("company"), job.get("location"), job.get("source")) if x))
     left, right = st.columns([3, 2])
     with right:
         st.checkbox("★ Starred", key=keys.D_STARRED, on_change=_save, args=("starred", keys.D_STARRED))
@@ -104,7 +99,7 @@ def panel(selected: list[str], version: tuple[int | None, int]) -> None:
         url = job.get("url") or job.get("apply_url")
         if _is_http(url):
             st.link_button("Open posting ↗", url)
-        st.markdown(f"**Salary:** {escape_md(_salary(job))}")
+        st.text(f"Salary: {_salary(job)}")
         facts = [
             ("Posted", job.get("posted_at")),
             ("First seen", job.get("first_seen_at")),
@@ -112,16 +107,17 @@ def panel(selected: list[str], version: tuple[int | None, int]) -> None:
             ("Changed", job.get("changed_at")),
             ("Delisted", job.get("delisted_at")),
         ]
-        st.markdown(" · ".join(f"**{k}:** {escape_md(str(v)[:16])}" for k, v in facts if v))
+        st.text(" · ".join(f"{k}: {str(v)[:16]}" for k, v in facts if v))
         kind = [job.get(k) for k in ("workplace_type", "employment_type", "seniority", "department") if job.get(k)]
         if kind:
-            st.markdown(escape_md(" · ".join(str(k) for k in kind)))
+            st.text(" · ".join(str(k) for k in kind))
         dups = [d for d in job.get("duplicates") or [] if d.get("job_id") != job_id]
         if dups:
-            st.markdown("**Also posted on:**")
-            for d in dups:
-                link = f" ([link]({d['url']}))" if _is_http(d.get("url")) and ")" not in d["url"] else ""
-                st.markdown(f"- {escape_md(d.get('source') or '?')}{link}")
+            st.text("Also posted on:")
+            for i, d in enumerate(dups):
+                st.text(f"- {d.get('source') or '?'}")
+                if _is_http(d.get("url")):  # only http(s) URLs become links, under a label of our own
+                    st.link_button("Open ↗", d["url"], key=f"{keys.D_DUP_LINK}{i}")
         with st.container(height=320):
             st.text(job.get("description") or "(no description)")
 

@@ -51,6 +51,7 @@ D_STAGE = "d_stage"
 D_NOTES = "d_notes"
 D_FOLLOW_UP = "d_follow_up"
 D_HIDDEN = "d_hidden"
+D_DUP_LINK = "d_dup_link_"  # + index: the link of each other board of a duplicate
 BULK_STAR = "bulk_star"
 BULK_UNSTAR = "bulk_unstar"
 BULK_STAGE = "bulk_stage"
