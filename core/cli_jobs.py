@@ -313,11 +313,8 @@ def _list(settings: Settings, args: argparse.Namespace) -> int:
 def _empty_index_hint(settings: Settings) -> str:
     from core.search import DescriptionIndex
 
-    index = DescriptionIndex(settings.search_path)
-    try:
+    with DescriptionIndex(settings.search_path) as index:
         return " (the description index is empty: run `python -m core sync`)" if index.count() == 0 else ""
-    finally:
-        index.close()
 
 
 def _show(settings: Settings, args: argparse.Namespace) -> int:

@@ -35,7 +35,11 @@ def built_catalog(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[
     table = catalog_fixture.jobs_table(ROWS)  # the same seeded rows the snapshot holds
     hot = table.select(["job_id", "title", "company"])
     texts = catalog_fixture.descriptions(table)
-    DescriptionIndex(built.settings.search_path).update(hot.append_column("description", pa.array(texts)))
+    # Closed before any test copies the folder: the last connection checkpoints and removes the WAL, so the
+    # copy is one consistent file (copying a live WAL database can copy the -wal and the db out of step).
+    with DescriptionIndex(built.settings.search_path) as index:
+        index.update(hot.append_column("description", pa.array(texts)))
+    assert not (built.settings.search_path.parent / (built.settings.search_path.name + "-wal")).exists()
     return data, built.job_ids
 
 

@@ -34,7 +34,8 @@ def _index_descriptions(built: Built) -> None:
     desc = pq.read_table(d / snapshots.desc_name(built.snapshot.version), columns=["job_id", "description"])
     texts = dict(zip(desc.column("job_id").to_pylist(), desc.column("description").to_pylist(), strict=True))
     rows = jobs.append_column("description", pa.array([texts[j] for j in jobs.column("job_id").to_pylist()]))
-    DescriptionIndex(built.settings.search_path).update(rows)
+    with DescriptionIndex(built.settings.search_path) as index:  # closed: the template is copied per test
+        index.update(rows)
 
 
 @pytest.fixture(scope="module")
