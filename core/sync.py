@@ -12,7 +12,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -32,6 +33,7 @@ from core.runs import RunLog, SourceOutcome
 from core.settings import Settings
 from core.sources import build
 from core.sources.base import FetchContext, Source, SourceConfig
+from core.userdata import UserData
 
 OUTCOMES = ("new", "updated", "unchanged", "relisted", "delisted", "untouched", "purged")
 DUP_WINDOW_DAYS = 30
@@ -68,7 +70,14 @@ class SyncResult:
             "reject_reasons": self.reject_reasons,
             "collapsed": self.collapsed,
             "sources": [
-                {"name": s.name, "kind": s.kind, "status": s.status, "error": s.error, "fetched": s.fetched}
+                {
+                    "name": s.name,
+                    "kind": s.kind,
+                    "status": s.status,
+                    "error": s.error,
+                    "fetched": s.fetched,
+                    "warnings": list(s.warnings),
+                }  # fmt: skip
                 for s in self.sources
             ],
             "phases": self.phases,
@@ -235,8 +244,12 @@ class _Engine:
         else:
             # Snapshots written before the key was stored get it computed once, in assign_dup_groups.
             prev = self.con.read_parquet(str(snap.jobs_path))
-            if DUP_KEY not in pq.read_schema(snap.jobs_path).names:
+            stored = pq.read_schema(snap.jobs_path).names
+            if DUP_KEY not in stored:
                 prev = prev.select(f"*, NULL::VARCHAR AS {DUP_KEY}")
+            added = [c for c in schema.COLUMNS if c.hot and c.name not in stored]  # columns newer than the file
+            if added:
+                prev = prev.select("*, " + ", ".join(f"NULL::{c.sql} AS {schema.quote(c.name)}" for c in added))
             prev.create_view("prev")
 
     def classify(
@@ -356,6 +369,15 @@ class _Engine:
         ).fetchall()
         return {str(r[0]) for r in rows}
 
+    def keep(self, job_ids: Sequence[str]) -> None:
+        """Take back the purge of these jobs (they got user data during the run): carried over as delisted."""
+        self.con.execute(
+            "UPDATE merged SET outcome = 'carried' WHERE outcome = 'purged' AND list_contains(?, job_id)",
+            [list(job_ids)],
+        )
+        self.con.execute("DROP TABLE dups")
+        self.assign_dup_groups()
+
     def purged_ids(self) -> list[str]:
         return [r[0] for r in self.con.execute("SELECT job_id FROM merged WHERE outcome = 'purged'").fetchall()]
 
@@ -372,15 +394,19 @@ def _copy_parquet(con: duckdb.DuckDBPyConnection, select: str, final: Path, comp
     snapshots.fsync_replace(tmp, final)
 
 
-def _protected_ids(settings: Settings) -> list[str]:
-    """Jobs with any user data (stars, stage or its history, notes, follow-ups): never purged."""
-    from core.userdata import UserData
-
+@contextmanager
+def _user_data(settings: Settings) -> Iterator[UserData]:
     users = UserData(settings.db_path)
     try:
-        return users.ids_with_data()
+        yield users
     finally:
         users.close()
+
+
+def _protected_ids(settings: Settings) -> list[str]:
+    """Jobs with any user data (stars, stage or its history, notes, follow-ups): never purged."""
+    with _user_data(settings) as users:
+        return users.ids_with_data()
 
 
 def _index_descriptions(settings: Settings, purged: list[str]) -> None:
@@ -388,8 +414,7 @@ def _index_descriptions(settings: Settings, purged: list[str]) -> None:
     (this run's, or one a crash left behind), streamed in batches so memory stays flat."""
     from core.search import DescriptionIndex
 
-    index = DescriptionIndex(settings.search_path)
-    try:
+    with DescriptionIndex(settings.search_path) as index:
         snap = snapshots.current(settings.snapshots_dir)
         if snap is None:
             return
@@ -404,8 +429,6 @@ def _index_descriptions(settings: Settings, purged: list[str]) -> None:
             index.mark_segment_done(name)
         if purged:
             index.update(pa.table({"job_id": pa.array([], pa.string())}), purged)
-    finally:
-        index.close()
 
 
 def run_sync(
@@ -534,8 +557,16 @@ def _run_locked(
             phases["write"] = time.perf_counter() - t
 
             t = time.perf_counter()
-            # Past this point a stop request waits: the publish is one atomic rename.
-            snapshots.publish(d, version, rows, iso(now), demo)
+            # Past this point a stop request waits: the publish is one atomic rename. The purge is decided
+            # again against the user data as it stands now, with edits held off until the pointer moved, so
+            # a job starred while this run was diffing is kept (the jobs file is rewritten in that rare case).
+            with _user_data(settings) as users, users.held() as protected_now:
+                late = sorted(set(engine.purged_ids()) & set(protected_now))
+                if late:
+                    engine.keep(late)
+                    counts["purged"] -= len(late)
+                    rows = engine.write_jobs(d / snapshots.jobs_name(version))
+                snapshots.publish(d, version, rows, iso(now), demo)
             phases["publish"] = time.perf_counter() - t
             phases["to_publish"] = time.perf_counter() - t_run
 

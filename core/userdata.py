@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -53,6 +54,16 @@ HISTORY_SCHEMA = pa.schema(
 )
 
 FollowUp = date | str | None  # a date, an ISO date string, "" to clear, None to leave as is
+
+
+_IDS_WITH_DATA = """
+    SELECT job_id FROM user_jobs
+     WHERE starred <> 0 OR stage <> ? OR notes <> '' OR follow_up_on IS NOT NULL
+        OR hidden <> 0 OR applied_at IS NOT NULL
+    UNION
+    SELECT job_id FROM stage_history
+    ORDER BY job_id
+"""
 
 
 def utc_naive(moment: datetime | None = None) -> datetime:
@@ -224,18 +235,16 @@ class UserData:
 
     def ids_with_data(self) -> list[str]:
         """Jobs with anything the user set (or ever set: stage history counts), which the sync keeps."""
-        rows = self._conn().execute(
-            """
-            SELECT job_id FROM user_jobs
-             WHERE starred <> 0 OR stage <> ? OR notes <> '' OR follow_up_on IS NOT NULL
-                OR hidden <> 0 OR applied_at IS NOT NULL
-            UNION
-            SELECT job_id FROM stage_history
-            ORDER BY job_id
-            """,
-            [DEFAULT_STAGE],
-        )
+        rows = self._conn().execute(_IDS_WITH_DATA, [DEFAULT_STAGE])
         return [r["job_id"] for r in rows]
+
+    @contextmanager
+    def held(self) -> Iterator[list[str]]:
+        """``ids_with_data()`` with the write lock held until the block ends: edits wait meanwhile, so what
+        the block decides from these ids (the sync's purge at publish) cannot miss an edit."""
+        with db.tx(self._conn()) as conn:
+            rows = conn.execute(_IDS_WITH_DATA, [DEFAULT_STAGE]).fetchall()
+            yield [r["job_id"] for r in rows]
 
     # --- writes ------------------------------------------------------------------------------------
 

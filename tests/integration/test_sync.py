@@ -246,3 +246,26 @@ def test_a_failing_index_update_does_not_fail_the_published_run(settings: Settin
     from core.search import DescriptionIndex
 
     assert DescriptionIndex(settings.search_path).count() == 2, "caught up from the segments"
+
+
+def test_a_job_starred_while_the_run_purges_it_is_kept(settings: Settings) -> None:
+    from core.userdata import UserData
+
+    run_sync(settings, now=T0, sources=[static("A", [job("a1"), job("a2")])])
+    run_sync(settings, now=T0 + timedelta(days=1), sources=[static("A", [job("a1")])])  # a2 delisted
+    a2 = catalog(settings)["a2"]["job_id"]
+    users = UserData(settings.db_path)
+
+    def star_after_the_diff(frac: float, msg: str) -> None:
+        if msg == "writing the snapshot":  # the purge was decided without a star; the user stars it now
+            users.set(a2, starred=True)
+
+    r = run_sync(
+        settings, now=T0 + timedelta(days=60), sources=[static("A", [job("a1")])], on_progress=star_after_the_diff
+    )
+    assert users.get(a2) is not None and users.get(a2)["starred"]
+    assert r.counts["purged"] == 0, r.counts
+    kept = catalog(settings)["a2"]
+    assert kept["delisted_at"] == T0 + timedelta(days=1), "kept as it was: delisted, with its date"
+    assert kept["dup_group"] is not None
+    users.close()
