@@ -367,8 +367,9 @@ def conditions(flt: JobFilter) -> list[Sql]:
         out.append((f"{_j('salary_currency')} = ?", [flt.currency]))
     if flt.location.strip():
         needle = flt.location.strip().lower()
-        parts = " OR ".join(f"contains({_lower(_j(c))}, ?)" for c in ("location", "city", "region", "country"))
-        out.append((f"({parts})", [needle] * 4))
+        place_columns = ("location", "locations", "city", "region", "country")
+        parts = " OR ".join(f"contains({_lower(_j(c))}, ?)" for c in place_columns)
+        out.append((f"({parts})", [needle] * len(place_columns)))
     for name, values in (
         ("workplace_type", flt.workplace),
         ("country", flt.countries),

@@ -36,6 +36,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("title", _S, "VARCHAR", "Title", content=True, raw=True),
     Column("company", _S, "VARCHAR", "Company", content=True, raw=True),
     Column("location", _S, "VARCHAR", "Location", content=True, raw=True),
+    # Every location a posting lists ("A; B; C"), when it lists more than the one in ``location``.
+    Column("locations", _S, "VARCHAR", "All locations", content=True, raw=True, sortable=False),
     Column("city", _S, "VARCHAR", "City", content=True, raw=True),
     Column("region", _S, "VARCHAR", "Region", content=True, raw=True),
     Column("country", _S, "VARCHAR", "Country", content=True, raw=True),

@@ -175,6 +175,7 @@ def jobs_table(rows: int, seed: int = 7, id_prefix: str = "") -> pa.Table:
             "title": title,
             "company": company,
             "location": location,
+            "locations": pa.nulls(n, pa.string()),
             "city": city,
             "region": region,
             "country": country,

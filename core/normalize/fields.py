@@ -28,9 +28,7 @@ _TITLE_LEVELS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("intern", re.compile(r"\b(?:intern|internship|co-?op|werkstudent|working\s+student|praktikant)\b")),
     (
         "executive",
-        re.compile(
-            r"\b(?:chief|c[eotfoipmrs]o|ciso|c-level|(?<!vice\s)president|founder|co-founder|managing\s+director)\b"
-        ),
+        re.compile(r"\b(?:chief|c-level|(?<!vice\s)president|founder|co-founder|managing\s+director)\b"),
     ),
     ("director", re.compile(r"\b(?:director|vp|v\.p\.|vice\s+president|svp|evp)\b")),
     ("principal", re.compile(r"\b(?:principal|distinguished|fellow)\b")),
@@ -45,6 +43,9 @@ _TITLE_LEVELS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
 )
+# C-level acronyms count only as the title's head, in capitals ("CTO", "CFO, Europe", "CEO - Acme"): inside
+# a title they name other things ("Clinical Research Associate (CRO)", "CMO Quality Lead" in pharma).
+_C_LEVEL_HEAD = re.compile(r"^\s*(?:CEO|CTO|CFO|COO|CIO|CPO|CMO|CSO|CISO|CRO)\s*(?:$|[,\-–—|:/(])")
 # Manager in these titles names an individual contributor's job, not a people manager.
 _IC_MANAGER = re.compile(
     r"\b(?:product|project|program|programme|account|case|community|customer\s+success|success|marketing|content)\s+manager\b"
@@ -79,6 +80,8 @@ def seniority_from_title(title: str | None) -> str | None:
     """A title → schema.SENIORITIES; a title naming no level is "mid"."""
     if title is None:
         return None
+    if _C_LEVEL_HEAD.match(title):
+        return "executive"
     lowered = title.lower()
     for level, pattern in _TITLE_LEVELS:
         if level == "manager" and _IC_MANAGER.search(lowered) and not re.search(r"\bhead\b", lowered):

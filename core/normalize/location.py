@@ -1,9 +1,14 @@
 """Location text → city / region / country (ISO-3166 alpha-2) / is_remote / workplace_type.
 
 "San Francisco, CA", "London, England, United Kingdom", "Remote - US", "Hybrid (Berlin)",
-"New York, NY (Hybrid)", "Remote (EMEA)", "Worldwide". Several locations ("A; B", "A | B", "A / B")
-→ the first that names a place; the workplace words of the whole text count. A place with no
-remote/hybrid word is taken as on-site (a bare country or state is left unknown). Country comes from the text, else from the city table.
+"New York, NY (Hybrid)", "Remote (EMEA)", "Washington, D.C.". Several locations ("A; B", "A | B",
+"A / B") → the first that names a place; the workplace words of the whole text count.
+
+Places come from the gazetteer (core.normalize.places): a city is a city only when GeoNames (or our
+alias table) knows it — consistent with the region and country the text names — a region only when
+it is a subdivision of that country. Anything else stays unknown: "Travel-Required", "Central",
+"HQ" are never cities. A city alone says nothing about the workplace (no "onsite" is inferred), and
+the source's own workplace field always wins over these words (see records._location_columns).
 """
 
 from __future__ import annotations
@@ -13,14 +18,20 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from core.normalize.places import (
+    ALPHA3,
     CA_PROVINCE_NAMES,
     CA_PROVINCES,
     CITIES,
-    COUNTRIES,
     COUNTRY_CODES,
+    NOT_PLACES,
     US_STATE_NAMES,
     US_STATES,
     ZONES,
+    City,
+    cities,
+    countries,
+    fold,
+    subdivisions,
 )
 
 
@@ -55,16 +66,21 @@ _NOT_A_PLACE = frozenset(
 
 
 def country_code(text: str | None) -> str | None:
-    """'United States' / 'USA' / 'uk' / 'DE' → ISO alpha-2; unknown → None."""
+    """'United States' / 'USA' / 'uk' / 'DE' / 'DEU' → ISO alpha-2; unknown → None."""
     if text is None:
         return None
-    key = text.strip().lower().rstrip(".")
-    if key in COUNTRIES:
-        return COUNTRIES[key]
-    if key + "." in COUNTRIES:
-        return COUNTRIES[key + "."]
+    stripped = text.strip()
+    key = stripped.lower().rstrip(".")
+    table = countries()
+    for candidate in (key, key + ".", fold(key)):
+        if candidate in table:
+            return table[candidate]
     upper = key.upper()
-    return upper if len(upper) == 2 and upper in COUNTRY_CODES else None
+    if len(upper) == 2 and upper in COUNTRY_CODES:
+        return "GB" if upper == "UK" else upper
+    if len(stripped) == 3 and stripped.isupper():
+        return ALPHA3.get(stripped)
+    return None
 
 
 def workplace_type(text: str | None) -> str | None:
@@ -92,9 +108,8 @@ def parse_location(text: str | None) -> Place:
         parts = _place_parts(segment)
         if parts:
             city, region, country = _resolve(parts)
-            break
-    if kind is None and city:
-        kind = "onsite"  # a city and no remote/hybrid word; a bare country or state says nothing
+            if city or region or country:
+                break
     is_remote = None if kind is None else kind == "remote"
     return Place(city, region, country, is_remote, kind)
 
@@ -105,8 +120,10 @@ def _place_parts(segment: str) -> list[str]:
     stripped = _SEPARATORS.sub(",", stripped)
     parts = []
     for part in stripped.split(","):
-        part = _LEADING_PREPOSITION.sub("", " ".join(part.split()).strip(" -–—:·•."))
-        if part and part.lower() not in _NOT_A_PLACE and part.lower() not in ZONES:
+        part = _LEADING_PREPOSITION.sub("", " ".join(part.split()).strip(" -–—:·•"))
+        part = part.rstrip(".") if not part.lower().endswith("d.c.") else part
+        lowered = part.lower()
+        if part and lowered not in _NOT_A_PLACE and lowered not in ZONES and lowered not in NOT_PLACES:
             parts.append(part)
     return parts
 
@@ -114,60 +131,92 @@ def _place_parts(segment: str) -> list[str]:
 def _state(part: str, country: str) -> str | None:
     """The region code of ``part`` when it is a US state (country US) or Canadian province (CA)."""
     codes, names = (US_STATES, US_STATE_NAMES) if country == "US" else (CA_PROVINCES, CA_PROVINCE_NAMES)
-    upper = part.upper()
-    if upper in codes and (len(part) == 2 and (part.isupper() or country == "US")):
+    compact = part.replace(".", "").replace(" ", "")
+    upper = compact.upper()
+    if len(compact) == 2 and upper in codes and (compact.isupper() or country == "US"):
         return upper
     return names.get(part.lower())
 
 
+def _region(part: str, country: str) -> str | None:
+    """A known subdivision of ``country``: US/CA as their codes, others by name; else None."""
+    if country in ("US", "CA"):
+        return _state(part, country)
+    table = subdivisions(country)
+    return part if (part.lower() in table or fold(part) in table) else None  # as the board wrote it
+
+
+def _city(part: str, country: str | None, region: str | None) -> City | None:
+    """The gazetteer's city of that name (the largest one consistent with the country and region)."""
+    candidates = cities().get(part.lower()) or cities().get(fold(part))
+    if not candidates:
+        return None
+    for city, _ in candidates:
+        if country and city[2] != country:
+            continue
+        if region and city[1] and city[1] != region:
+            continue
+        return city
+    return None
+
+
+def _is_state_code(part: str) -> bool:
+    compact = part.replace(".", "")
+    return len(compact) == 2 and compact.isupper() and (compact in US_STATES or compact in CA_PROVINCES)
+
+
 def _resolve(parts: list[str]) -> tuple[str | None, str | None, str | None]:
-    first, last = parts[0], parts[-1]
-    known_city = CITIES.get(first.lower())
     if len(parts) == 1:
-        return _resolve_single(first)
-    # "City, XX": a known city settles ambiguous codes (Berlin, DE is Germany; Austin, TX is Texas).
-    if known_city and last.upper() in (known_city[2], known_city[1]):
-        return known_city[0], known_city[1], known_city[2]
-    country = country_code(last) if not _is_state_code(last) or len(parts) > 2 else None
+        return _resolve_single(parts[0])
+    first, last, middle = parts[0], parts[-1], parts[1:-1]
+    # "City, XX": a state code settles it ("Austin, TX"), unless the city is only known elsewhere ("Berlin, DE").
+    country = None if (_is_state_code(last) and len(parts) == 2) else country_code(last)
+    if country is None and _is_state_code(last) and _city(first, "US", _state(last, "US")) is None:
+        country = country_code(last)  # "DL, IN" is Delhi, India; "Berlin, DE" is Germany
+        if country is not None and _city(first, country, None) is None and _region(first, country) is None:
+            country = None
     if country is not None:
-        middle = parts[1] if len(parts) > 2 else None
-        if len(parts) == 2 and country in ("US", "CA") and _state(first, country):
+        region = next((r for r in (_region(m, country) for m in middle) if r), None)
+        if not middle and country in ("US", "CA") and _state(first, country):
             return None, _state(first, country), country  # "California, USA"
-        region = _region(middle, country) if middle else _table_region(known_city, country)
-        return (known_city[0] if known_city else first), region, country
+        if not middle and _region(first, country) and _city(first, country, None) is None:
+            return None, _region(first, country), country  # "Bavaria, Germany"
+        city = _city(first, country, region)
+        if city is None:
+            return None, region, country
+        if region is None and len(middle) == 1 and country not in ("US", "CA"):
+            region = middle[0]  # "Munich, Bavaria, Germany": between a known city and its country
+        return city[0], region or city[1], country
     for country in ("US", "CA"):
         code = _state(last, country)
         if code:
-            return (known_city[0] if known_city else first), code, country
-    # Unknown tail: "Bangalore, Karnataka" — the city table may still know the country.
-    if known_city:
-        return known_city[0], last, known_city[2]
-    return first, last, None
+            city = _city(first, country, code)
+            return (city[0] if city else None), code, country
+    # "Bangalore, Karnataka": the city says the country, the tail must be one of its regions.
+    for city, _ in cities().get(first.lower()) or cities().get(fold(first)) or ():
+        region = _region(last, city[2])
+        if region:
+            return city[0], region, city[2]
+    candidates = cities().get(first.lower()) or ()
+    if len(candidates) == 1:  # an unknown tail: only a city of a unique name still says where
+        city = candidates[0][0]
+        return city[0], None, city[2]
+    return None, None, None
 
 
 def _resolve_single(part: str) -> tuple[str | None, str | None, str | None]:
-    known_city = CITIES.get(part.lower())
-    if known_city:
-        return known_city
+    if part.lower() in CITIES:
+        return CITIES[part.lower()]  # "NYC", "New York", "London": the reading boards mean
+    if len(part) > 2 and part.lower() in US_STATE_NAMES:
+        return None, US_STATE_NAMES[part.lower()], "US"  # "Georgia", "Washington": the state
     country = country_code(part)
-    if country:
-        return None, None, country
+    city = _city(part, None, None)
+    if country and (city is None or city[2] != country):
+        return None, None, country  # "US", "Canada" (not Canada, Kentucky); city-states keep their city
+    if city is not None:
+        return city
     for country in ("US", "CA"):
         code = _state(part, country)
         if code and (len(part) > 2 or part.isupper()):
             return None, code, country
-    return part, None, None
-
-
-def _is_state_code(part: str) -> bool:
-    return len(part) == 2 and part.isupper() and (part in US_STATES or part in CA_PROVINCES)
-
-
-def _region(part: str, country: str) -> str:
-    if country in ("US", "CA"):
-        return _state(part, country) or part
-    return part
-
-
-def _table_region(known_city: tuple[str, str | None, str] | None, country: str) -> str | None:
-    return known_city[1] if known_city and known_city[2] == country else None
+    return None, None, None

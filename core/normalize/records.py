@@ -198,9 +198,13 @@ def _location_columns(table: pa.Table) -> dict[str, Any]:
         pc.fill_null(pc.and_(pc.invert(raw_remote), pc.equal(p_workplace, "remote")), False), none_text, p_workplace
     )
     workplace = pc.coalesce(raw_workplace, remote_from_flag, parsed_workplace)
-    is_remote = pc.coalesce(raw_remote, pc.equal(raw_workplace, "remote"), p_remote)
+    # The board's own workplace field wins: "hybrid" is not remote whatever a flag or the text says.
+    is_remote = pc.if_else(
+        pc.is_valid(raw_workplace), pc.equal(raw_workplace, "remote"), pc.coalesce(raw_remote, p_remote)
+    )
     return {
         "location": location,
+        "locations": unescape_column(clean_short_column(table.column("locations"))),
         "city": pc.coalesce(clean_short_column(table.column("city")), p_city),
         "region": pc.coalesce(clean_short_column(table.column("region")), p_region),
         "country": pc.coalesce(raw_country, p_country),

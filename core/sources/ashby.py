@@ -11,6 +11,7 @@ from core.sources.http import (
     flag,
     http_options,
     items,
+    join_locations,
     mapping,
     number,
     objects,
@@ -23,7 +24,7 @@ from core.sources.http import (
 
 DEFAULT_BASE_URL = "https://api.ashbyhq.com"
 COLUMNS = (
-    "source", "native_id", "url", "apply_url", "title", "company", "location", "is_remote",
+    "source", "native_id", "url", "apply_url", "title", "company", "location", "locations", "country", "is_remote",
     "workplace_type", "employment_type", "department", "salary_min", "salary_max", "salary_currency",
     "salary_period", "salary_text", "posted_at", "description",
 )  # fmt: skip
@@ -35,7 +36,7 @@ EMPLOYMENT_TYPES = {
     "Contract": "contract",
     "Temporary": "temporary",
 }
-WORKPLACES = {"remote": "remote", "hybrid": "hybrid", "onsite": "onsite", "on-site": "onsite"}
+WORKPLACES = {"remote": "remote", "hybrid": "hybrid", "onsite": "onsite", "on-site": "onsite", "inoffice": "onsite"}
 SALARY_PERIODS = {"1 YEAR": "year", "1 MONTH": "month", "1 WEEK": "week", "1 DAY": "day", "1 HOUR": "hour"}
 
 
@@ -82,10 +83,16 @@ class AshbySource:
 
     def _row(self, job: Mapping[str, Any]) -> dict[str, Any]:
         native = text(job.get("id")) or text(job.get("jobUrl"))
-        workplace = WORKPLACES.get((text(job.get("workplaceType")) or "").lower())
+        workplace = WORKPLACES.get((text(job.get("workplaceType")) or "").lower().replace("_", ""))
         is_remote = flag(job.get("isRemote"))
         compensation = mapping(job.get("compensation"))
         employment = text(job.get("employmentType"))
+        location = text(job.get("location"))
+        secondary = [
+            text(mapping(x).get("location")) if isinstance(x, Mapping) else text(x)
+            for x in items(job.get("secondaryLocations"))
+        ]
+        postal = mapping(mapping(job.get("address")).get("postalAddress"))
         return {
             "source": self.config.name,
             "native_id": f"{self.board}:{native}" if native else None,
@@ -93,8 +100,12 @@ class AshbySource:
             "apply_url": text(job.get("applyUrl")),
             "title": text(job.get("title")),
             "company": self.company,
-            "location": text(job.get("location")),
-            "is_remote": is_remote if is_remote is not None else (workplace == "remote" if workplace else None),
+            "location": location,
+            "locations": join_locations(location, secondary),
+            # The job's postal address names its country (also for a remote job: where it may be done).
+            "country": text(postal.get("addressCountry")),
+            # workplaceType is the board's own answer; isRemote is also true for hybrid jobs.
+            "is_remote": (workplace == "remote") if workplace else is_remote,
             "workplace_type": workplace or ("remote" if is_remote else None),
             "employment_type": EMPLOYMENT_TYPES.get(employment, employment) if employment else None,
             "department": text(job.get("department")) or text(job.get("team")),

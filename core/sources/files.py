@@ -60,13 +60,14 @@ ALIASES: dict[str, str] = {
     "max_amount": "salary_max",
     "currency": "salary_currency",
     "job_level": "seniority",
+    "job_function": "department",
 }
 # JobSpy columns with no place in a posting record: dropped without a warning.
 JOBSPY_EXTRAS = frozenset(
     {
         "site", "company_industry", "company_url", "company_url_direct", "company_addresses",
         "company_num_employees", "company_revenue", "company_description", "company_logo", "logo_photo_url",
-        "banner_photo_url", "ceo_name", "ceo_photo_url", "emails", "job_function", "skills", "experience_range", "company_rating",
+        "banner_photo_url", "ceo_name", "ceo_photo_url", "emails", "skills", "experience_range", "company_rating",
         "company_reviews_count", "vacancy_count", "work_from_home_type", "salary_source", "listing_type",
     }
 )  # fmt: skip
@@ -106,10 +107,17 @@ def _fit(record: list[str], width: int, where: str, notes: list[str]) -> list[st
     return (list(record) + [None] * width)[:width]
 
 
+# JobSpy's documented export, ``to_csv(quoting=csv.QUOTE_NONNUMERIC, escapechar="\\")``, escapes every
+# backslash of the text with another one ("pan\\-India" for the Markdown "pan\-India"): a CSV whose
+# header names JobSpy's columns is read with that escape character.
+_JOBSPY_HEADER = re.compile(r'^\ufeff?"?id"?,"?site"?,"?job_url"?,', re.I)
+
+
 def _read_csv(data: bytes, name: str, notes: list[str]) -> tuple[Columns, int]:
     text = _decode(data, name, notes)
     if not text.strip():
         raise SourceError(f"{name}: empty file")
+    dialect: dict[str, Any] = {"escapechar": "\\"} if _JOBSPY_HEADER.match(text) else {}
     csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))  # a 10 MB description is still one field
     consumed: list[str] = []
 
@@ -118,7 +126,7 @@ def _read_csv(data: bytes, name: str, notes: list[str]) -> tuple[Columns, int]:
             consumed.append(line)
             yield line
 
-    reader = csv.reader(lines())
+    reader = csv.reader(lines(), **dialect)
     try:
         header = next(reader)
     except csv.Error as e:
@@ -149,7 +157,7 @@ def _read_csv(data: bytes, name: str, notes: list[str]) -> tuple[Columns, int]:
             )
             for offset, line in enumerate(consumed):
                 if line.strip():
-                    single = next(csv.reader([line.rstrip("\r\n")]), [])
+                    single = next(csv.reader([line.rstrip("\r\n")], **dialect), [])
                     rows.append(_fit(single, width, f"{name}: line {start + offset}", notes))
         else:
             rows.append(_fit(record, width, f"{name}: line {start}", notes))

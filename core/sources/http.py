@@ -287,3 +287,13 @@ def raw_table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> pa.Table:
     """Rows (dicts keyed by raw column names) → an Arrow table with exactly the raw schema's types."""
     arrays = [pa.array([r.get(c) for r in rows], type=RAW_ARROW_TYPES[c]) for c in columns]
     return pa.Table.from_arrays(arrays, schema=pa.schema([pa.field(c, RAW_ARROW_TYPES[c]) for c in columns]))
+
+
+def join_locations(primary: str | None, others: list[Any]) -> str | None:
+    """Every location of a posting as "A; B; C" (primary first, no repeats), or None when it lists only one."""
+    seen: dict[str, None] = {}
+    for value in [primary, *others]:
+        label = text(value)
+        if label and label.lower() not in {k.lower() for k in seen}:
+            seen[label] = None
+    return "; ".join(seen) if len(seen) > 1 else None

@@ -15,6 +15,7 @@ from core.sources.http import (
     JsonClient,
     http_options,
     items,
+    join_locations,
     mapping,
     number,
     object_list,
@@ -29,7 +30,7 @@ BASE_URLS = {"global": "https://api.lever.co", "eu": "https://api.eu.lever.co"}
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGES = 1000  # a server that ignores skip would otherwise be paged forever
 COLUMNS = (
-    "source", "native_id", "url", "apply_url", "title", "company", "location", "country", "is_remote",
+    "source", "native_id", "url", "apply_url", "title", "company", "location", "locations", "country", "is_remote",
     "workplace_type", "employment_type", "department", "salary_min", "salary_max", "salary_currency",
     "salary_period", "salary_text", "posted_at", "description",
 )  # fmt: skip
@@ -128,6 +129,7 @@ class LeverSource:
             "title": text(p.get("text")),
             "company": self.company,
             "location": text(categories.get("location")),
+            "locations": join_locations(text(categories.get("location")), items(categories.get("allLocations"))),
             "country": text(p.get("country")),
             "is_remote": workplace == "remote" if workplace else None,
             "workplace_type": workplace,

@@ -1,6 +1,7 @@
 """RemoteOK public API: a JSON array whose first element is a legal notice, then the jobs.
 
-Every RemoteOK job is remote; its salary fields are yearly US dollars (0 means not given).
+Every RemoteOK job is remote; its salary fields are US dollars (0 means not given) with no period:
+normalization infers it from the figures ("25–27" is hourly, "120000" yearly), never a fixed "year".
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ class RemoteOkSource:
             "salary_min": low,
             "salary_max": high,
             "salary_currency": "USD" if has_salary else None,
-            "salary_period": "year" if has_salary else None,
+            "salary_period": None,  # not given by the feed: inferred from the amounts
             "posted_at": text(job.get("date")) or (str(int(epoch * 1000)) if epoch else None),
             "description": text(job.get("description")),
         }

@@ -351,7 +351,7 @@ def test_remoteok_skips_the_legal_notice_and_maps_every_field(http: HTTPServer) 
         120000.0,
         160000.0,
         "USD",
-        "year",
+        None,  # RemoteOK names no period: normalization infers it from the amounts
     )
     assert rust["posted_at"] == "2025-12-31T00:00:00+00:00"
     assert rust["description"] == "<p>Write &lt;safe&gt; systems code. Ünïcödé welcome &amp; encouraged.</p>"

@@ -28,7 +28,7 @@ CASES: list[tuple[str, JobFilter, str, list[object]]] = [
     ("salary known", JobFilter(salary_known=True), 'j."salary_annual_min" IS NOT NULL OR j."salary_annual_max" IS NOT NULL', []),
     ("currency", JobFilter(currency="EUR"), 'j."salary_currency" = ?', ["EUR"]),
     ("workplace", JobFilter(workplace=("remote", "hybrid")), 'j."workplace_type" IN (?, ?)', ["remote", "hybrid"]),
-    ("location", JobFilter(location=" Berlin "), 'contains(lower(CAST(j."location" AS VARCHAR)), ?)', ["berlin"] * 4),
+    ("location", JobFilter(location=" Berlin "), 'contains(lower(CAST(j."location" AS VARCHAR)), ?)', ["berlin"] * 5),
     ("countries", JobFilter(countries=("DE",)), 'j."country" IN (?)', ["DE"]),
     ("companies", JobFilter(companies=("Acme", "Hooli")), 'j."company" IN (?, ?)', ["Acme", "Hooli"]),
     ("sources", JobFilter(sources=("lever",)), 'j."source" IN (?)', ["lever"]),
@@ -107,7 +107,7 @@ def test_all_filters_combined_keep_parameters_in_order() -> None:
     )  # fmt: skip
     sql, params = query.build_page(flt, Sort("salary_annual_max", desc=False), ("x", "id9"), "next", 50, table="jobs_1")
     assert params == [
-        "data", "eng", datetime(2025, 1, 1), datetime(2025, 2, 2), 1.0, 2.0, "USD", "york", "york", "york", "york",
+        "data", "eng", datetime(2025, 1, 1), datetime(2025, 2, 2), 1.0, 2.0, "USD", "york", "york", "york", "york", "york",
         "remote", "US", "Acme", "lever", "full_time", "senior", "applied", 5.0, "call", "x", "x", "id9", 51,
     ]  # fmt: skip
     assert sql.count("?") == len(params)
