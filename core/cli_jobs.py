@@ -114,7 +114,13 @@ def _filter_args() -> argparse.ArgumentParser:
     g.add_argument("--stage", metavar="S", nargs="+", action="extend", default=[], choices=schema.STAGES,
                    help=f"stage is one of: {', '.join(schema.STAGES)}")  # fmt: skip
     g.add_argument("--starred", action="store_true", help="starred jobs only")
-    g.add_argument("--listing", choices=query.LISTING, default="listed", help="listed (default), delisted or both")
+    g.add_argument("--pipeline", action="store_true", help="only jobs with user data (starred, staged, noted)")
+    g.add_argument(
+        "--listing",
+        choices=query.LISTING,
+        default="listed",
+        help="listed (default; closed jobs with user data too), delisted or both",
+    )
     g.add_argument("--hidden", choices=query.HIDDEN, default="hide", help="hidden jobs: hide (default), show, only")
     g.add_argument("--sort", metavar="COL[:desc]", type=_sort, default=query.DEFAULT_SORT,
                    help="sort column, ascending unless :desc (default posted_at:desc)")  # fmt: skip
@@ -169,6 +175,7 @@ def to_filter(args: argparse.Namespace) -> query.JobFilter:
         sources=tuple(args.source),
         listing=args.listing,
         starred=args.starred,
+        pipeline=args.pipeline,
         stages=tuple(dict.fromkeys(args.stage)),
         hidden=args.hidden,
     )

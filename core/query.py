@@ -22,6 +22,7 @@ from typing import Any
 from core import schema
 from core.errors import QueryError
 
+HAS_USER_DATA = "(starred OR stage <> 'inbox' OR coalesce(notes, '') <> '' OR follow_up_on IS NOT NULL OR applied_at IS NOT NULL)"  # over the mirror's columns: what puts a job in "My pipeline"
 MIRROR = "user_jobs"  # in-memory mirror of the user data (job_id, USER_OUTPUT..., stage_rank)
 DESC_MATCH = "desc_match"  # Arrow table (fts_id) of description-search hits, registered on the cursor
 # Catalog-only column: the job's id in the description index (core.search.fts_id), computed once at load.
@@ -107,7 +108,8 @@ class JobFilter:
     sources: tuple[str, ...] = ()
     employment_types: tuple[str, ...] = ()
     seniorities: tuple[str, ...] = ()
-    listing: str = "listed"
+    listing: str = "listed"  # "listed" also keeps closed jobs with user data: a pipeline never loses a job
+    pipeline: bool = False  # only jobs with user data (starred, a stage, notes, a follow-up or applied)
     starred: bool = False
     stages: tuple[str, ...] = ()  # a job without user data is in "inbox"
     hidden: str = "hide"
@@ -380,11 +382,14 @@ def conditions(flt: JobFilter) -> list[Sql]:
     ):
         if values:
             out.append(_in(_j(name), tuple(values)))
-    if flt.listing == "listed":
-        out.append((f"{_j('delisted_at')} IS NULL", []))
+    job_id = _j("job_id")
+    in_pipeline = f"{job_id} IN (SELECT job_id FROM {MIRROR} WHERE {HAS_USER_DATA})"
+    if flt.listing == "listed":  # postings close after you apply: those stay in view, marked closed
+        out.append((f"({_j('delisted_at')} IS NULL OR {in_pipeline})", []))
     elif flt.listing == "delisted":
         out.append((f"{_j('delisted_at')} IS NOT NULL", []))
-    job_id = _j("job_id")
+    if flt.pipeline:
+        out.append((in_pipeline, []))
     if flt.starred:
         out.append((f"{job_id} IN (SELECT job_id FROM {MIRROR} WHERE starred)", []))
     if flt.stages:

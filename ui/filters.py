@@ -17,7 +17,7 @@ from core.errors import JobdashError
 from core.query import JobFilter
 from ui import cache, keys, live, state
 
-LISTING_LABELS = {"listed": "Listed", "delisted": "Delisted", "both": "Both"}
+LISTING_LABELS = {"listed": "Open (and closed in my pipeline)", "delisted": "Closed", "both": "Open and closed"}
 HIDDEN_LABELS = {"hide": "Hide hidden", "show": "Show hidden", "only": "Only hidden"}
 ANY_CURRENCY = "any"
 _DEFAULTS: dict[str, Any] = {
@@ -38,6 +38,7 @@ _DEFAULTS: dict[str, Any] = {
     keys.F_SENIORITIES: [],
     keys.F_STAGES: [],
     keys.F_STARRED: False,
+    keys.F_PIPELINE: False,
     keys.F_LISTING: "listed",
     keys.F_HIDDEN: "hide",
     keys.F_COLLAPSE: False,
@@ -79,6 +80,7 @@ def from_widgets(values: dict[str, Any]) -> JobFilter:
         seniorities=tuple(v[keys.F_SENIORITIES]),
         stages=tuple(v[keys.F_STAGES]),
         starred=bool(v[keys.F_STARRED]),
+        pipeline=bool(v[keys.F_PIPELINE]),
         listing=v[keys.F_LISTING],
         hidden=v[keys.F_HIDDEN],
         collapse_dups=bool(v[keys.F_COLLAPSE]),
@@ -109,6 +111,7 @@ def to_widgets(flt: JobFilter) -> dict[str, Any]:
         keys.F_SENIORITIES: list(flt.seniorities),
         keys.F_STAGES: list(flt.stages),
         keys.F_STARRED: flt.starred,
+        keys.F_PIPELINE: flt.pipeline,
         keys.F_LISTING: flt.listing,
         keys.F_HIDDEN: flt.hidden,
         keys.F_COLLAPSE: flt.collapse_dups,
@@ -223,7 +226,9 @@ def sidebar() -> JobFilter:
             st.multiselect("Sources", _options("source", version, ss[keys.F_SOURCES]), key=keys.F_SOURCES)
             st.multiselect("Employment type", list(schema.EMPLOYMENT_TYPES), key=keys.F_TYPES)
             st.multiselect("Seniority", list(schema.SENIORITIES), key=keys.F_SENIORITIES)
-        with st.expander("My pipeline", expanded=bool(ss[keys.F_STAGES] or ss[keys.F_STARRED])):
+        pipeline = bool(ss[keys.F_STAGES] or ss[keys.F_STARRED] or ss[keys.F_PIPELINE])
+        with st.expander("My pipeline", expanded=pipeline):
+            st.checkbox("Only my pipeline (starred, staged, noted)", key=keys.F_PIPELINE)
             st.checkbox("Only starred", key=keys.F_STARRED)
             st.multiselect("Stage", list(schema.STAGES), key=keys.F_STAGES)
             st.selectbox("Listing", list(LISTING_LABELS), format_func=LISTING_LABELS.__getitem__, key=keys.F_LISTING)

@@ -56,6 +56,7 @@ COLUMNS: tuple[GridColumn, ...] = (
     GridColumn("salary_currency", "Cur.", "text", width=80),
     GridColumn("posted_at", "Posted", "time", width=150),
     GridColumn("first_seen_at", "First seen", "time", width=150),
+    GridColumn("delisted_at", "Closed", "time", width=150),  # empty while listed; kept jobs show the date
     GridColumn("source", "Source", "text", width=110),
     GridColumn("stage", "Stage", "text", width=120),
     GridColumn("url", "Posting", "link", width=90, sortable=False, filterable=False),

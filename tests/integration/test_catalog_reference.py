@@ -99,8 +99,14 @@ def _column_ok(r: Row, cf_: ColumnFilter) -> bool:
     return {"equals": start <= t < end, "lt": t < start, "lte": t < end, "gt": t >= end, "gte": t >= start}[op]
 
 
+def _in_pipeline(r: Row) -> bool:
+    return bool(r["starred"] or r["stage"] != "inbox" or r["notes"] or r["follow_up_on"] or r["applied_at"])
+
+
 def _matches(r: Row, flt: JobFilter, hits: set[str] | None) -> bool:
-    if flt.listing == "listed" and r["delisted_at"] is not None:
+    if flt.listing == "listed" and r["delisted_at"] is not None and not _in_pipeline(r):
+        return False  # a closed posting stays in view while it has user data
+    if flt.pipeline and not _in_pipeline(r):
         return False
     if flt.listing == "delisted" and r["delisted_at"] is None:
         return False
@@ -214,7 +220,7 @@ def _subset(values: tuple[str, ...], size: int = 3) -> st.SearchStrategy[tuple[s
 
 FIELDS = ("text", "desc", "posted", "seen", "salary", "currency", "salary_known", "workplace", "location",
           "countries", "companies", "sources", "employment_types", "seniorities", "listing", "starred", "stages",
-          "hidden", "collapse_dups", "column_filters")  # fmt: skip
+          "hidden", "collapse_dups", "column_filters", "pipeline")  # fmt: skip
 
 
 @st.composite
@@ -257,6 +263,8 @@ def filters(draw: st.DrawFn) -> JobFilter:
         kw["listing"] = draw(st.sampled_from(["delisted", "both"]))
     if "starred" in on:
         kw["starred"] = True
+    if "pipeline" in on:
+        kw["pipeline"] = True
     if "hidden" in on:
         kw["hidden"] = draw(st.sampled_from(["show", "only"]))
     if "collapse_dups" in on:

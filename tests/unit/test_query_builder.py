@@ -88,7 +88,8 @@ def test_each_filter_alone(flt: JobFilter, fragment: str, params: list[object]) 
 
 def test_default_filter_is_listed_and_not_hidden_only() -> None:
     sql, params = query.build_count(JobFilter(), table="jobs")
-    assert _where(sql) == 'j."delisted_at" IS NULL AND j."job_id" NOT IN (SELECT job_id FROM user_jobs WHERE hidden)'
+    listed = f'(j."delisted_at" IS NULL OR j."job_id" IN (SELECT job_id FROM user_jobs WHERE {query.HAS_USER_DATA}))'
+    assert _where(sql) == listed + ' AND j."job_id" NOT IN (SELECT job_id FROM user_jobs WHERE hidden)'
     assert params == []
 
 
