@@ -37,6 +37,7 @@ from core.search import FTS_ID_SQL, DescriptionIndex
 from core.settings import Settings
 from core.snapshots import Snapshot
 from core.userdata import USER_SCHEMA, UserData
+from core.watches import WatchStore
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -133,6 +134,7 @@ class Catalog:
         self._serial = count(1)
         self.load_error: str | None = None
         self._users = UserData(settings.db_path)
+        self._watches = WatchStore(settings.db_path)
         self._user_rev: int | None = None
         self._index: DescriptionIndex | None = None
         # Exact totals by (table, user revision, filter): paging through one filter counts it once.
@@ -269,6 +271,8 @@ class Catalog:
                     " SELECT *, coalesce(list_position(?, stage), 1) - 1 AS stage_rank FROM user_rows",
                     [list(schema.STAGES)],
                 )
+                cur.register("unseen_rows", self._watches.unseen_table())  # watches' unseen matches
+                cur.execute(f"CREATE OR REPLACE TABLE {query.WATCH_UNSEEN} AS SELECT * FROM unseen_rows")
             finally:
                 cur.close()
             self._user_rev = rev

@@ -46,13 +46,14 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("jobs", help="list, show, edit and export jobs (see `jobs --help`)", add_help=False)
     sub.add_parser("bench", help="run the benchmarks (see `bench --help`)", add_help=False)
+    sub.add_parser("watch", help="watch saved views: list, add, pause, resume, test, matches", add_help=False)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
-    if args_list and args_list[0] in ("jobs", "bench"):
+    if args_list and args_list[0] in ("jobs", "bench", "watch"):
         return _delegate(args_list[0], args_list[1:])
     args = parser.parse_args(args_list)
     try:
@@ -75,6 +76,10 @@ def _delegate(command: str, rest: list[str]) -> int:
     if command == "bench":
         return _bench(rest)
     try:
+        if command == "watch":
+            from core import cli_watch
+
+            return int(cli_watch.run(rest, load_settings()))
         from core import cli_jobs
 
         return int(cli_jobs.run(rest, load_settings()))
@@ -141,6 +146,9 @@ def _sync(settings: Settings, args: argparse.Namespace) -> int:
             print(f"request #{rid} sent; the scheduler (pid {hb.pid}) picks it up within a second")
         return 0
     result = run_sync(settings, trigger=args.trigger, only=args.source)
+    from core import watches
+
+    watches.wait_for_delivery()  # digests go out in the background; this process is about to exit
     return _report(result, args.json)
 
 

@@ -13,9 +13,10 @@ column; the page itself is joined with the mirror after the limit.
 
 from __future__ import annotations
 
+import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -25,6 +26,7 @@ from core.errors import QueryError
 HAS_USER_DATA = "(starred OR stage <> 'inbox' OR coalesce(notes, '') <> '' OR follow_up_on IS NOT NULL OR applied_at IS NOT NULL)"  # over the mirror's columns: what puts a job in "My pipeline"
 MIRROR = "user_jobs"  # in-memory mirror of the user data (job_id, USER_OUTPUT..., stage_rank)
 DESC_MATCH = "desc_match"  # Arrow table (fts_id) of description-search hits, registered on the cursor
+WATCH_UNSEEN = "watch_unseen"  # in-memory mirror (watch_id, job_id) of the watches' unseen matches (core.watches)
 # Catalog-only column: the job's id in the description index (core.search.fts_id), computed once at load.
 FTS_ID = "_fts_id"
 SORT_KEY = "_sort_key"  # hidden column of a page: the keyset value of each row
@@ -115,6 +117,7 @@ class JobFilter:
     hidden: str = "hide"
     collapse_dups: bool = False  # one row per dup_group, with dup_count
     column_filters: tuple[ColumnFilter, ...] = ()
+    watch_unseen: int | None = None  # only the unseen matches of this watch (core.watches), via WATCH_UNSEEN
 
 
 @dataclass(frozen=True)
@@ -249,6 +252,8 @@ def validate(flt: JobFilter) -> None:
         raise QueryError(f"listing: unknown value {flt.listing!r} (allowed: {', '.join(LISTING)})")
     if flt.hidden not in HIDDEN:
         raise QueryError(f"hidden: unknown value {flt.hidden!r} (allowed: {', '.join(HIDDEN)})")
+    if flt.watch_unseen is not None and (isinstance(flt.watch_unseen, bool) or not isinstance(flt.watch_unseen, int)):
+        raise QueryError(f"watch_unseen: expected a watch id, got {flt.watch_unseen!r}")
     if not isinstance(flt.column_filters, tuple | list):
         raise QueryError("column_filters: expected a tuple of ColumnFilter")
     for cf in flt.column_filters:
@@ -406,6 +411,8 @@ def conditions(flt: JobFilter) -> list[Sql]:
         out.append((f"{job_id} IN (SELECT job_id FROM {MIRROR} WHERE hidden)", []))
     for cf in flt.column_filters:
         out.append(_column_filter(cf))
+    if flt.watch_unseen is not None:
+        out.append((f"{job_id} IN (SELECT job_id FROM {WATCH_UNSEEN} WHERE watch_id = ?)", [flt.watch_unseen]))
     return out
 
 
@@ -543,6 +550,12 @@ def build_count(flt: JobFilter, *, table: str = "jobs") -> Sql:
     return sql + " SELECT count(*) FROM c", params
 
 
+def build_ids(flt: JobFilter, *, table: str = "jobs") -> Sql:
+    """The job ids of the filtered set, unordered (what a watch matches against a run's new jobs)."""
+    sql, params = _filtered(flt, table)
+    return sql + " SELECT job_id FROM c", params
+
+
 def build_facet(flt: JobFilter, name: str, top: int = 20, *, table: str = "jobs") -> Sql:
     """(value, count) of one column over the filtered set, most frequent first; blanks are left out."""
     if name not in FACETS:
@@ -624,3 +637,62 @@ def build_duplicates(job_id: str, *, table: str = "jobs") -> Sql:
         f" WHERE dup_group = (SELECT dup_group FROM {t} WHERE job_id = ?) AND job_id <> ? ORDER BY job_id"
     )
     return sql, [job_id, job_id]
+
+
+# --- (de)serialization: one JSON form for cache keys, saved views and the sync's watch evaluation --------
+
+_DATE_FIELDS = ("posted_from", "posted_to", "seen_from", "seen_to")
+_TUPLE_FIELDS = ("workplace", "countries", "companies", "sources", "employment_types", "seniorities", "stages")
+
+
+def filter_to_dict(flt: JobFilter) -> dict[str, Any]:
+    """The fields of ``flt`` that differ from the defaults, as JSON-ready values (dates as ISO text)."""
+    out: dict[str, Any] = {}
+    for f in fields(flt):
+        value = getattr(flt, f.name)
+        if value == f.default:
+            continue
+        if isinstance(value, date):
+            value = value.isoformat()
+        elif f.name == "column_filters":
+            value = [asdict(cf) for cf in value]
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[f.name] = value
+    return out
+
+
+def filter_from_dict(doc: dict[str, Any]) -> JobFilter:
+    """The inverse of ``filter_to_dict``; unknown fields are dropped (a view saved by an older version).
+
+    Raises QueryError for a document that is not a filter (a bad date, a header filter with wrong keys)."""
+    if not isinstance(doc, dict):
+        raise QueryError(f"a saved filter must be a JSON object, got {type(doc).__name__}")
+    names = {f.name for f in fields(JobFilter)}
+    kw: dict[str, Any] = {}
+    try:
+        for name, value in doc.items():
+            if name not in names:
+                continue
+            if name in _DATE_FIELDS and value is not None:
+                value = date.fromisoformat(value)
+            elif name == "column_filters":
+                value = tuple(ColumnFilter(**cf) for cf in value)
+            elif name in _TUPLE_FIELDS:
+                value = tuple(value)
+            kw[name] = value
+    except (TypeError, ValueError) as e:
+        raise QueryError(f"saved filter field {name!r} is not valid: {e}") from None
+    return JobFilter(**kw)
+
+
+def filter_to_json(flt: JobFilter) -> str:
+    return json.dumps(filter_to_dict(flt), sort_keys=True, default=str)
+
+
+def filter_from_json(text: str) -> JobFilter:
+    try:
+        doc = json.loads(text)
+    except ValueError as e:
+        raise QueryError(f"saved filter is not valid JSON: {e}") from None
+    return filter_from_dict(doc)

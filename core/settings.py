@@ -34,6 +34,70 @@ class Thresholds:
     source_failures: int = 3
 
 
+QUIET_HOURS = re.compile(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)")
+WATCH_KEYS = ("view", "destinations", "quiet_hours", "min_matches", "paused", "include_relisted")
+
+
+@dataclass(frozen=True)
+class WatchConfig:
+    """A ``[[watches]]`` table of jobdash.toml: a saved view watched, and where its digests go."""
+
+    view: str
+    destinations: tuple[str, ...] = ()  # apprise URLs (mailto://, ntfy://, slack://, json://, …)
+    quiet_hours: str | None = None  # "22:00-07:00", local time; digests wait until it ends
+    min_matches: int = 1  # a digest waits until this many unsent matches gathered
+    paused: bool = False
+    include_relisted: bool = False
+
+
+def parse_quiet_hours(value: object, key: str = "quiet_hours") -> str | None:
+    """``HH:MM-HH:MM`` (may wrap midnight) or empty/None for none; ConfigError naming ``key`` otherwise."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not QUIET_HOURS.fullmatch(value.strip()):
+        raise ConfigError(f"{key}: expected a range like '22:00-07:00', got {value!r}")
+    return value.strip()
+
+
+def _parse_watches(raw: Any) -> tuple[WatchConfig, ...]:
+    if not isinstance(raw, list):
+        raise ConfigError("watches: expected an array of tables ([[watches]])")
+    out: list[WatchConfig] = []
+    seen: set[str] = set()
+    for i, item in enumerate(raw):
+        where = f"watches[{i}]."
+        if not isinstance(item, dict):
+            raise ConfigError(f"watches[{i}]: expected a table")
+        for key in item:
+            if key not in WATCH_KEYS:
+                raise ConfigError(f"{where}{key}: unknown key (known: {', '.join(WATCH_KEYS)})")
+        view = _typed(item, "view", where, str, None)
+        if not view.strip():
+            raise ConfigError(f"{where}view: must name a saved view")
+        if view.strip() in seen:
+            raise ConfigError(f"{where}view: {view!r} is watched twice")
+        seen.add(view.strip())
+        dests = item.get("destinations", [])
+        if isinstance(dests, str):
+            dests = [dests]
+        if not isinstance(dests, list) or not all(isinstance(d, str) and "://" in d for d in dests):
+            raise ConfigError(f"{where}destinations: expected a list of apprise URLs like 'mailto://…', got {dests!r}")
+        min_matches = _typed(item, "min_matches", where, int, 1)
+        if min_matches < 1:
+            raise ConfigError(f"{where}min_matches: must be at least 1, got {min_matches!r}")
+        out.append(
+            WatchConfig(
+                view=view.strip(),
+                destinations=tuple(d.strip() for d in dests),
+                quiet_hours=parse_quiet_hours(item.get("quiet_hours"), where + "quiet_hours"),
+                min_matches=min_matches,
+                paused=_typed(item, "paused", where, bool, False),
+                include_relisted=_typed(item, "include_relisted", where, bool, False),
+            )
+        )
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -47,6 +111,7 @@ class Settings:
     max_parallel_fetch: int = 4
     memory_limit: str = "1GB"
     thresholds: Thresholds = Thresholds()
+    watches: tuple[WatchConfig, ...] = ()  # [[watches]] of jobdash.toml (core.watches applies them)
 
     @property
     def snapshots_dir(self) -> Path:
@@ -183,7 +248,7 @@ def _load_settings(data_env: str | None, config_env: str | None, _cwd: str, _sta
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
             raise ConfigError(f"{config_path}: {e}") from e
 
-    known = {"sources", "schedule", "retention", "sync", "alerts", "data_dir"}
+    known = {"sources", "schedule", "retention", "sync", "alerts", "data_dir", "watches"}
     for key in doc:
         if key not in known:
             raise ConfigError(f"{key}: unknown key (known: {', '.join(sorted(known))})")
@@ -223,4 +288,5 @@ def _load_settings(data_env: str | None, config_env: str | None, _cwd: str, _sta
         max_parallel_fetch=_positive(_typed(sync, "max_parallel_fetch", "sync.", int, 4), "sync.max_parallel_fetch"),
         memory_limit=_size(_typed(sync, "memory_limit", "sync.", str, "1GB"), "sync.memory_limit"),
         thresholds=Thresholds(**th),
+        watches=_parse_watches(doc.get("watches", [])),
     )

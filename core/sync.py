@@ -25,9 +25,9 @@ import psutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from core import lock, schema, snapshots
+from core import lock, schema, snapshots, watches
 from core.clock import iso, utcnow
-from core.errors import JobdashError, SyncBusy
+from core.errors import JobdashError, StorageError, SyncBusy
 from core.normalize import normalize
 from core.runs import RunLog, SourceOutcome
 from core.settings import Settings
@@ -59,6 +59,7 @@ class SyncResult:
     demo: bool
     collapsed: int = 0  # duplicate rows inside the batch folded into one
     error: str | None = None
+    warnings: tuple[str, ...] = ()  # published, but something was repaired or left for later (said in words)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -85,6 +86,7 @@ class SyncResult:
             "jobs_per_s": self.jobs_per_s,
             "peak_rss_mb": self.peak_rss_mb,
             "error": self.error,
+            "warnings": list(self.warnings),
         }
 
 
@@ -390,8 +392,12 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
 
 def _copy_parquet(con: duckdb.DuckDBPyConnection, select: str, final: Path, compression: str = "zstd") -> None:
     tmp = final.with_name(f".{final.name}.tmp")
-    con.sql(select).write_parquet(str(tmp), compression=compression, row_group_size=122880)
-    snapshots.fsync_replace(tmp, final)
+    try:
+        con.sql(select).write_parquet(str(tmp), compression=compression, row_group_size=122880)
+        snapshots.fsync_replace(tmp, final)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full or read-only disk leaves nothing half-written behind
+        raise
 
 
 @contextmanager
@@ -409,26 +415,100 @@ def _protected_ids(settings: Settings) -> list[str]:
         return users.ids_with_data()
 
 
-def _index_descriptions(settings: Settings, purged: list[str]) -> None:
-    """Bring the FTS index up to the published snapshot: every description segment not yet indexed
-    (this run's, or one a crash left behind), streamed in batches so memory stays flat."""
+INDEX_BATCH = 5000  # rows per index transaction: a stop request waits for one batch at most
+
+
+def _index_descriptions(settings: Settings, purged: list[str], cancel: threading.Event | None = None) -> list[str]:
+    """Bring the FTS index up to the published snapshot and say what was repaired on the way.
+
+    Every description segment not yet indexed (this run's, or one a crash left behind) is streamed in
+    batches, checking ``cancel`` between them; documents whose job left the snapshot are deleted (derived
+    from the snapshot itself, so a purge a killed run never applied is still applied); a document count that
+    does not match the snapshot's descriptions re-reads their segments. A damaged index file is moved aside
+    and rebuilt from the segments. Then the file is compacted (merge, incremental vacuum)."""
     from core.search import DescriptionIndex
 
-    with DescriptionIndex(settings.search_path) as index:
-        snap = snapshots.current(settings.snapshots_dir)
-        if snap is None:
-            return
-        done = index.segments_done()
-        for name in snapshots.desc_segments(settings.snapshots_dir):
-            if name in done or name not in snapshots.referenced_segments(snap):
-                continue
-            for batch in pq.ParquetFile(settings.snapshots_dir / name).iter_batches(
-                batch_size=20_000, columns=["job_id", "title", "company", "description"]
-            ):
-                index.update(pa.Table.from_batches([batch]))
-            index.mark_segment_done(name)
-        if purged:
-            index.update(pa.table({"job_id": pa.array([], pa.string())}), purged)
+    notes: list[str] = []
+    try:
+        with DescriptionIndex(settings.search_path) as index:
+            notes += _catch_up(settings, index, purged, cancel)
+    except StorageError as e:
+        if not _index_damaged(e):
+            raise
+        aside = _move_aside(settings.search_path)
+        notes.append(f"search index was damaged ({e.detail or e}); moved aside to {aside.name} and rebuilt")
+        with DescriptionIndex(settings.search_path) as index:
+            notes += _catch_up(settings, index, purged, cancel)
+    return notes
+
+
+def _index_damaged(e: StorageError) -> bool:
+    return e.code.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or e.detail.startswith("no such table")
+
+
+def _move_aside(path: Path) -> Path:
+    """Rename a damaged SQLite file (and its WAL/shm) to ``<name>.damaged-<time>``, never delete it."""
+    stamp = utcnow().strftime("%Y%m%dT%H%M%S")
+    aside = path.with_name(f"{path.name}.damaged-{stamp}")
+    for suffix in ("", "-wal", "-shm"):
+        src = path.with_name(path.name + suffix)
+        if src.exists():
+            src.replace(aside.with_name(aside.name + suffix))
+    return aside
+
+
+def _cancelled(cancel: threading.Event | None) -> bool:
+    return cancel is not None and cancel.is_set()
+
+
+def _catch_up(settings: Settings, index: Any, purged: list[str], cancel: threading.Event | None) -> list[str]:
+    notes: list[str] = []
+    snap = snapshots.current(settings.snapshots_dir)
+    if snap is None:
+        return notes
+    referenced = snapshots.referenced_segments(snap)
+    if purged:
+        index.update(pa.table({"job_id": pa.array([], pa.string())}), purged)
+    con = duckdb.connect(":memory:")
+    try:
+        # Documents of jobs no longer in the snapshot (purged by a run killed before its index step).
+        con.register("idx", pa.table({"id": index.fts_ids()}))
+        from core.search import FTS_ID_SQL
+
+        con.execute(
+            f"CREATE TABLE want AS SELECT {FTS_ID_SQL} AS id, desc_file FROM read_parquet(?) WHERE desc_file IS NOT NULL",
+            [str(snap.jobs_path)],
+        )
+        extra = [int(r[0]) for r in con.execute("SELECT id FROM idx ANTI JOIN want USING (id)").fetchall()]
+        if extra:
+            index.delete_fts_ids(extra)
+            notes.append(f"search index: removed {len(extra):,} documents of jobs no longer in the catalog")
+        missing = con.execute("SELECT DISTINCT desc_file FROM want ANTI JOIN idx USING (id)").fetchall()
+    finally:
+        con.close()
+    done = index.segments_done()
+    stale = sorted({str(r[0]) for r in missing} & done)
+    if stale:  # marked indexed, yet some of their documents are not there: read them again
+        index.forget_segments(stale)
+        done -= set(stale)
+        notes.append(f"search index: re-indexing {len(stale)} segment(s) whose documents were missing")
+    for name in snapshots.desc_segments(settings.snapshots_dir):
+        if name in done or name not in referenced:
+            continue
+        try:
+            reader = pq.ParquetFile(settings.snapshots_dir / name)
+        except (OSError, pa.ArrowException) as e:
+            notes.append(f"search index: segment {name} is damaged and was skipped ({e})")
+            continue
+        for batch in reader.iter_batches(batch_size=INDEX_BATCH, columns=["job_id", "title", "company", "description"]):
+            if _cancelled(cancel):
+                notes.append("search index catch-up stopped by a stop request; the next run finishes it")
+                return notes
+            index.update(pa.Table.from_batches([batch]))
+        index.mark_segment_done(name)
+    if not _cancelled(cancel):
+        index.maintain(cancel=lambda: _cancelled(cancel))
+    return notes
 
 
 def run_sync(
@@ -466,6 +546,7 @@ def _run_locked(
     cancel: threading.Event | None,
 ) -> SyncResult:
     run_id = log.start(trigger)
+    log.reap(run_id)  # we hold the lock: any other run still marked running was killed
     phases: dict[str, float] = {}
     t_run = time.perf_counter()
 
@@ -488,6 +569,7 @@ def _run_locked(
     demo = False
     engine: _Engine | None = None
     outcomes: list[SourceOutcome] = []
+    warnings: list[str] = []
     try:
         with PeakRss() as rss:
             progress(0.02, f"fetching {len(configs)} source(s)")
@@ -539,6 +621,8 @@ def _run_locked(
             engine = _Engine(settings, now)
             collapsed = engine.load_batch(batch)
             prev = snapshots.current(settings.snapshots_dir)
+            if prev is not None and prev.fallback:
+                warnings.append(f"built on an older snapshot: {prev.fallback}")
             engine.load_previous(prev)
             version = snapshots.next_version(settings.snapshots_dir)
             counts = engine.classify(ok, held, _protected_ids(settings), snapshots.desc_name(version))
@@ -575,11 +659,15 @@ def _run_locked(
             t = time.perf_counter()
             index_error = None
             try:
-                _index_descriptions(settings, engine.purged_ids())
+                warnings.extend(_index_descriptions(settings, engine.purged_ids(), cancel))
             except Exception as e:  # the snapshot is published; the next run catches the index up
                 index_error = f"description index not updated: {type(e).__name__}: {e}"
-            snapshots.prune(d, settings.keep_snapshots, engine.con)
+            try:
+                snapshots.prune(d, settings.keep_snapshots, engine.con)
+            except Exception as e:  # published already: an old file left behind is a warning, not a failure
+                warnings.append(f"old snapshots not pruned: {type(e).__name__}: {e}")
             phases["index"] = time.perf_counter() - t
+            phases["watches"] = watches.after_publish(settings, run_id, version, engine.con)  # never raises
 
         elapsed = time.perf_counter() - t_run
         phases["total"] = elapsed
@@ -600,6 +688,7 @@ def _run_locked(
             demo,
             collapsed,
             index_error,
+            tuple(warnings),
         )
         log.finish(
             run_id,
@@ -614,7 +703,7 @@ def _run_locked(
             jobs_in=jobs_in,
             jobs_per_s=result.jobs_per_s,
             peak_rss_mb=result.peak_rss_mb,
-            error=index_error,
+            error="; ".join([*([index_error] if index_error else []), *(f"warning: {w}" for w in warnings)]) or None,
         )
         return result
     except Exception as e:
