@@ -633,13 +633,15 @@ def deliver(
     *,
     now: datetime | None = None,
     local_now: datetime | None = None,
-    retries: int = notify.RETRIES,
-    backoff_s: float = notify.BACKOFF_S,
+    retries: int | None = None,
+    backoff_s: float | None = None,
 ) -> list[Delivery]:
     """Send every active watch's pending matches as one digest per destination. Never raises for a
     destination; a destination that fails keeps its matches pending for the next delivery."""
     now = now or utcnow()
     local_now = local_now or datetime.now()
+    retries = notify.RETRIES if retries is None else retries
+    backoff_s = notify.BACKOFF_S if backoff_s is None else backoff_s
     snap = snapshots.current(settings.snapshots_dir)
     if snap is None:
         return []
@@ -751,7 +753,7 @@ def after_publish(settings: Settings, run_id: int, version: int, con: duckdb.Duc
     seconds spent in the run (the phase time); never raises: a failure is recorded in watch_evaluations."""
     t0 = time.perf_counter()
     try:
-        fresh = con.execute("SELECT job_id, outcome FROM merged WHERE outcome IN ('new', 'relisted')").to_arrow_table()
+        fresh = con.sql("SELECT job_id, outcome FROM merged WHERE outcome IN ('new', 'relisted')").to_arrow_table()
         snap = snapshots.current(settings.snapshots_dir)
         if snap is None or snap.version != version:
             raise QueryError(f"snapshot v{version} is no longer current")
