@@ -41,9 +41,11 @@ _CONTROL_TABLE = dict.fromkeys(
 )
 # Arrow (RE2) prefilter: rows that need the Python path at all.
 _NEEDS_WORK_RE2 = (
-    r"[<&\r\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\x{200B}-\x{200D}\x{2060}\x{FEFF}]|^\s|\s$|\*\*|__|\\|"
-    r"(?m)^\s{0,3}(?:[*+-]\s|#{1,6}\s|>|\d{1,3}[.)]\s)|\]\(|`|" + MOJIBAKE_RE2
+    r"[<&\r\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\x{200B}-\x{200D}\x{2060}\x{FEFF}]|^\s|\s$|\*\*|__|" + MOJIBAKE_RE2
 )
+# Sources whose descriptions may be Markdown, and what sends one of their rows to the Python path.
+MARKDOWN_KINDS = frozenset({"file", "jobspy"})
+_MARKDOWN_WORK_RE2 = _NEEDS_WORK_RE2 + r"|\\|(?m)^\s{0,3}(?:[*+-]\s|#{1,6}\s|>)|\]\(|`"
 
 # Markdown (JobSpy's default description format, and what many CSVs hold): rendered to HTML by
 # markdown-it (raw HTML in it stays text) and then reduced like any HTML, so both give the same text.
@@ -117,14 +119,16 @@ def markdown_to_html(text: str) -> str:
     return rendered
 
 
-def html_to_text(markup: str) -> str:
-    """Sanitized plain text from HTML, escaped HTML, Markdown or plain text with entities."""
+def html_to_text(markup: str, markdown: bool = False) -> str:
+    """Sanitized plain text from HTML, escaped HTML or plain text with entities; with ``markdown``,
+    text without HTML tags that looks like Markdown is rendered first (only for sources that send it:
+    rendering is ~100x the cost of the rest, and plain "- " lists read fine as they are)."""
     markup = fix_mojibake(markup).translate(_CONTROL_TABLE)
     if "\r" in markup:
         markup = markup.replace("\r\n", "\n").replace("\r", "\n")
     markup = _unescape_nested(markup)
     if not _TAG.search(markup):
-        if looks_like_markdown(markup):
+        if markdown and looks_like_markdown(markup):
             markup = markdown_to_html(markup)
         else:
             # No markup at all: keep the author's line breaks, only decode entities.
@@ -149,14 +153,14 @@ def html_to_text(markup: str) -> str:
     return text
 
 
-def clean_description(text: str | None) -> tuple[str | None, bool]:
+def clean_description(text: str | None, markdown: bool = False) -> tuple[str | None, bool]:
     """One description → (plain text or None, whether it had to be truncated)."""
     if text is None:
         return None, False
     truncated = False
     if len(text) > _MAX_MARKUP_CHARS:
         text, truncated = text[:_MAX_MARKUP_CHARS], True
-    plain = html_to_text(text)
+    plain = html_to_text(text, markdown)
     if len(plain.encode("utf-8")) > MAX_DESCRIPTION_BYTES:
         plain = _cut_utf8(plain, MAX_DESCRIPTION_BYTES - len(TRUNCATION_MARKER.encode("utf-8")))
         truncated = True
@@ -169,7 +173,7 @@ def _cut_utf8(text: str, max_bytes: int) -> str:
     return text.encode("utf-8")[:max_bytes].decode("utf-8", errors="ignore")
 
 
-def clean_description_column(values: Any) -> tuple[Any, int]:
+def clean_description_column(values: Any, markdown: bool = False) -> tuple[Any, int]:
     """Descriptions column → (plain-text column, number truncated).
 
     Plain text without ``<``, ``&``, CR, control characters or whitespace at its ends (the common
@@ -179,25 +183,26 @@ def clean_description_column(values: Any) -> tuple[Any, int]:
     chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
     out, truncated = [], 0
     for chunk in chunks:
-        cleaned, cut = _clean_description_chunk(chunk.cast(pa.string()))
+        cleaned, cut = _clean_description_chunk(chunk.cast(pa.string()), markdown)
         out.append(cleaned)
         truncated += cut
     return pa.chunked_array(out, pa.string()), truncated
 
 
-def _clean_description_chunk(arr: Any) -> tuple[Any, int]:
+def _clean_description_chunk(arr: Any, markdown: bool) -> tuple[Any, int]:
     if len(arr) == 0:
         return arr, 0
     lengths = pc.binary_length(arr)
     odd_size = pc.or_(pc.greater(lengths, MAX_DESCRIPTION_BYTES), pc.equal(lengths, 0))  # cut, or "" → null
-    needs_work = pc.fill_null(pc.or_(pc.match_substring_regex(arr, _NEEDS_WORK_RE2), odd_size), False)
+    pattern = _MARKDOWN_WORK_RE2 if markdown else _NEEDS_WORK_RE2
+    needs_work = pc.fill_null(pc.or_(pc.match_substring_regex(arr, pattern), odd_size), False)
     positions = pc.indices_nonzero(needs_work).to_pylist()
     if not positions:
         return arr, 0
     cleaned: list[str | None] = []
     truncated = 0
     for text in arr.take(pa.array(positions, pa.int64())).to_pylist():
-        plain, cut = clean_description(text)
+        plain, cut = clean_description(text, markdown)
         cleaned.append(plain)
         truncated += cut
     return pc.replace_with_mask(arr, needs_work, pa.array(cleaned, pa.string())), truncated

@@ -19,7 +19,7 @@ from core.normalize.dates import posted_column
 from core.normalize.fields import employment_type, seniority_from_raw, seniority_from_title
 from core.normalize.ids import job_id_column
 from core.normalize.location import country_code, parse_location, workplace_type
-from core.normalize.markup import clean_description_column
+from core.normalize.markup import MARKDOWN_KINDS, clean_description_column
 from core.normalize.salary import salary_columns
 from core.normalize.text import (
     as_array,
@@ -90,7 +90,7 @@ def normalize(raw: pa.Table, kind: str, now: datetime) -> Normalized:
     }
     columns.update(_location_columns(table))
     columns.update(salary_columns(table))
-    description, truncated = clean_description_column(table.column("description"))
+    description, truncated = clean_description_column(table.column("description"), kind in MARKDOWN_KINDS)
     columns["description"] = description
 
     out_schema = schema.arrow_schema(schema.NORMALIZED_COLUMNS)

@@ -74,3 +74,13 @@ def test_column_only_touches_rows_that_need_it_and_counts_truncations() -> None:
     got = out.to_pylist()
     assert got[:5] == ["plain text", "html", None, None, "nulhere"]
     assert truncated == 1 and got[5].endswith(TRUNCATION_MARKER)
+
+
+def test_markdown_renders_to_the_same_text_as_html_for_markdown_sources() -> None:
+    md = "**About the role**\n\n* Build pan\\-India pipelines\n* Ship \\*fast\\*\n\nApply [here](https://x.test)."
+    html_version = "<p><strong>About the role</strong></p><ul><li>Build pan-India pipelines</li><li>Ship *fast*</li></ul><p>Apply here.</p>"
+    assert html_to_text(md, markdown=True) == html_to_text(html_version)
+
+
+def test_stray_bold_inside_html_is_dropped() -> None:
+    assert html_to_text("<p>mention the word **REFORMS** when applying</p>") == "mention the word REFORMS when applying"

@@ -48,3 +48,17 @@ def test_map_distinct_many_and_empty() -> None:
     )
     assert (lengths.to_pylist(), firsts.to_pylist()) == ([2, 1, 2], ["x", "z", "x"])
     assert map_distinct(pa.array([], pa.string()), str.upper, pa.string()).to_pylist() == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "fixed"),
+    [
+        ("You\u00e2\u0080\u0099ll", "You\u2019ll"),  # RemoteOK: UTF-8 read as Latin-1, C1 bytes kept
+        ("Z\u00c3\u00b3calo Health", "Z\u00f3calo Health"),
+        ("Gda\u00c5\u0084sk", "Gda\u0144sk"),
+        ("Z\u00fcrich caf\u00e9 \u00c7a", "Z\u00fcrich caf\u00e9 \u00c7a"),  # legit accents untouched
+    ],
+)
+def test_mojibake_repaired_before_control_characters_go(raw: str, fixed: str) -> None:
+    assert clean_short(raw) == fixed
+    assert clean_short_column(pa.array([raw])).to_pylist() == [fixed]
