@@ -130,6 +130,7 @@ COLUMNS = ("title", "company", "description")
 COLUMN_ALIASES = {"title": "title", "company": "company", "description": "description", "desc": "description"}
 MAX_QUERY_CHARS = 2000  # longer input is cut: nobody types more, and each term costs a b-tree lookup
 MAX_TERMS = 32
+MAX_DEPTH = 16  # nested "(" beyond this is not a query anyone means: the input is searched literally
 BATCH_ROWS = 5000
 CACHE_ENTRIES = 32  # one dashboard rerun asks the same description query for the page, count, facets, charts
 _OPERATORS = ("AND", "OR", "NOT")
@@ -321,6 +322,8 @@ class _Parser:
                 return None  # "title:" with nothing after it: ignore the filter
             tok = self.take()
         if tok.kind == "lpar":
+            if self.depth >= MAX_DEPTH:  # each level is four frames of recursion: bound it, never RecursionError
+                raise _Syntax(f"more than {MAX_DEPTH} nested parentheses")
             self.depth += 1
             node = self.or_()
             if (end := self.peek()) is not None and end.kind == "rpar":
@@ -395,7 +398,7 @@ def _compile(query: str) -> tuple[str, str]:
         if sum(t.kind in ("term", "phrase") for t in tokens) > MAX_TERMS:
             raise _Syntax("too many terms")
         node = _Parser(tokens).parse()
-    except _Syntax:
+    except (_Syntax, RecursionError):  # RecursionError: a last guard (a caller already deep in its stack)
         return _literal(query), ""
     if node is None:
         return "", ""

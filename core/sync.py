@@ -117,6 +117,9 @@ class PeakRss:
         return round(self.peak / 2**20, 1)
 
 
+GRACE_S = 1.0  # past its deadline a fetch gets this long to stop by itself and say why (a partial, a reason)
+
+
 @dataclass
 class _Fetch:
     config: SourceConfig
@@ -127,25 +130,46 @@ class _Fetch:
     started: float = 0.0
     seconds: float = 0.0
     done: threading.Event = field(default_factory=threading.Event)
+    cancel: threading.Event = field(default_factory=threading.Event)  # tells the fetch to stop now
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def finish(self, table: pa.Table | None, partial: str | None, warnings: tuple[str, ...], error: str | None) -> bool:
+        """Record the outcome once: a fetch that ends after the sync gave up on it changes nothing."""
+        with self._lock:
+            if self.done.is_set():
+                return False
+            self.table, self.partial, self.warnings, self.error = table, partial, warnings, error
+            self.seconds = time.perf_counter() - self.started if self.started else 0.0
+            self.done.set()
+            return True
 
 
 def _fetch_one(src: Source, job: _Fetch, ctx: FetchContext, gate: threading.Semaphore) -> None:
     with gate:
+        if job.cancel.is_set():  # the sync stopped while this source waited for its turn
+            job.finish(None, None, (), "not started: the sync was stopped")
+            return
         job.started = time.perf_counter()
+        # Its own context: the deadline counts from its start, and the HTTP client honours it and the flag.
+        own = FetchContext(
+            ctx.now_iso, ctx.progress, deadline=time.monotonic() + job.config.timeout_s, cancel=job.cancel
+        )
+        table: pa.Table | None = None
+        partial: str | None = None
+        warnings: tuple[str, ...] = ()
+        error: str | None = None
         try:
-            out = src.fetch(ctx)
+            out = src.fetch(own)
             # Types are conformed by normalize, which repairs a mistyped column instead of failing the source.
             table = out.table.drop_columns([c for c in ("source",) if c in out.table.column_names])
-            job.table = table.append_column("source", pa.array([job.config.name] * table.num_rows, pa.string()))
-            job.partial = out.partial
-            job.warnings = out.warnings
+            table = table.append_column("source", pa.array([job.config.name] * table.num_rows, pa.string()))
+            partial, warnings = out.partial, out.warnings
         except JobdashError as e:  # a failing source is a recorded reason, never a failed run
-            job.error = str(e)
+            error = str(e)
         except Exception as e:
-            job.error = f"{type(e).__name__}: {e}"
+            error = f"{type(e).__name__}: {e}"
         finally:
-            job.seconds = time.perf_counter() - job.started
-            job.done.set()
+            job.finish(table, partial, (*warnings, *own.warnings), error)
 
 
 def fetch_all(
@@ -155,9 +179,12 @@ def fetch_all(
     built: dict[str, Source] | None = None,
     cancel: threading.Event | None = None,
 ) -> list[_Fetch]:
-    """Fetch concurrently with a bound; a source past its timeout is failed and left behind.
+    """Fetch concurrently with a bound; a source past its timeout is stopped and failed.
 
-    Daemon threads, not an executor: a hung source must not keep the process alive at exit.
+    Each fetch gets a deadline (its ``timeout_s`` from its start) and a cancel flag in its context; the
+    shared HTTP client stops at either and closes its sockets, so its thread ends within about a second.
+    A source that ignores both is failed after ``GRACE_S`` more and left behind — in a daemon thread, not
+    an executor, so a hung source cannot keep the process alive at exit.
     """
     gate = threading.Semaphore(parallel)
     jobs = [_Fetch(c) for c in configs]
@@ -165,24 +192,29 @@ def fetch_all(
         try:
             src = (built or {}).get(job.config.name) or build(job.config)
         except Exception as e:
-            job.error = str(e)
-            job.done.set()
+            job.finish(None, None, (), str(e))
             continue
         threading.Thread(
             target=_fetch_one, args=(src, job, ctx, gate), daemon=True, name=f"fetch-{job.config.name}"
         ).start()
-    for n, job in enumerate(jobs, 1):
-        # The timeout counts from when the source started, not from when it queued behind the gate.
-        while not job.done.wait(0.05):
-            if cancel is not None and cancel.is_set():
-                raise Cancelled("stopped while fetching")
-            if job.started and time.perf_counter() - job.started > job.config.timeout_s:
-                job.error = f"timed out after {job.config.timeout_s:g} s"
-                job.seconds = job.config.timeout_s
-                job.table = None
-                break
-        rows = sum(j.table.num_rows for j in jobs[:n] if j.table is not None)
-        ctx.progress(n / len(jobs), f"fetched {n}/{len(jobs)} sources, {rows:,} jobs")
+    try:
+        for n, job in enumerate(jobs, 1):
+            # The timeout counts from when the source started, not from when it queued behind the gate.
+            while not job.done.wait(0.05):
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled("stopped while fetching")
+                if job.started and time.perf_counter() - job.started > job.config.timeout_s:
+                    job.cancel.set()
+                    if not job.done.wait(GRACE_S):
+                        job.finish(None, None, job.warnings, f"timed out after {job.config.timeout_s:g} s")
+                        job.seconds = job.config.timeout_s
+                    break
+            rows = sum(j.table.num_rows for j in jobs[:n] if j.table is not None)
+            ctx.progress(n / len(jobs), f"fetched {n}/{len(jobs)} sources, {rows:,} jobs")
+    except BaseException:
+        for job in jobs:  # cancelled (or a progress callback raised): no fetch goes on in the background
+            job.cancel.set()
+        raise
     return jobs
 
 

@@ -73,7 +73,7 @@ class AshbySource:
 
     def fetch(self, ctx: FetchContext) -> Fetched:
         ctx.progress(0.0, f"fetching {self.label}")
-        with JsonClient(self.http, self.label, not_found="board not found") as client:
+        with JsonClient(self.http, self.label, not_found="board not found", ctx=ctx) as client:
             payload = client.get_json(f"/posting-api/job-board/{self.board}", {"includeCompensation": "true"})
         jobs = objects(payload, "jobs", self.label)
         # Unlisted jobs are reachable by link only; the board does not advertise them.

@@ -8,6 +8,7 @@ delisted.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Callable, ClassVar, Mapping, Protocol
@@ -39,10 +40,20 @@ class Fetched:
 
 @dataclass(frozen=True)
 class FetchContext:
-    """What a fetch may use: the run's clock and a way to report progress (0..1)."""
+    """What a fetch may use: the run's clock, a way to report progress (0..1), and when to stop.
+
+    The sync gives each source its own context: ``deadline`` (``time.monotonic()``, the source's
+    ``timeout_s`` from its start) and ``cancel`` (set when the sync gives up on the fetch). A fetch
+    checks them before each request and between chunks and then stops and closes its sockets; the
+    shared HTTP client does so for every network adapter. ``warnings`` collects what that client
+    noticed on the way (bytes replaced in a non-UTF-8 body …); the sync adds them to the source's.
+    """
 
     now_iso: str
     progress: Callable[[float, str], None] = lambda frac, msg: None
+    deadline: float | None = None
+    cancel: threading.Event | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 class Source(Protocol):

@@ -122,7 +122,7 @@ class GreenhouseSource:
 
     def fetch(self, ctx: FetchContext) -> Fetched:
         ctx.progress(0.0, f"fetching {self.label}")
-        with JsonClient(self.http, self.label, not_found="board not found") as client:
+        with JsonClient(self.http, self.label, not_found="board not found", ctx=ctx) as client:
             payload = client.get_json(f"/v1/boards/{self.board}/jobs", {"content": "true"})
         rows = [self._row(job) for job in objects(payload, "jobs", self.label)]
         ctx.progress(1.0, f"{len(rows)} postings from {self.label}")

@@ -87,7 +87,7 @@ class LeverSource:
         rows: list[dict[str, Any]] = []
         seen: set[str] = set()
         partial: str | None = None
-        with JsonClient(self.http, self.label, not_found="site not found") as client:
+        with JsonClient(self.http, self.label, not_found="site not found", ctx=ctx) as client:
             for page in range(MAX_PAGES):
                 if page:
                     client.pause()

@@ -48,7 +48,7 @@ class RecruiteeSource:
 
     def fetch(self, ctx: FetchContext) -> Fetched:
         ctx.progress(0.0, f"fetching {self.label}")
-        with JsonClient(self.http, self.label, not_found="company not found") as client:
+        with JsonClient(self.http, self.label, not_found="company not found", ctx=ctx) as client:
             payload = client.get_json("/api/offers/")
         offers = objects(payload, "offers", self.label)
         rows = [self._row(o) for o in offers if text(o.get("status")) in (None, "published")]

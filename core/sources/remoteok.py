@@ -46,7 +46,7 @@ class RemoteOkSource:
 
     def fetch(self, ctx: FetchContext) -> Fetched:
         ctx.progress(0.0, "fetching remoteok")
-        with JsonClient(self.http, self.label) as client:
+        with JsonClient(self.http, self.label, ctx=ctx) as client:
             payload = client.get_json("/api")
         entries = object_list(payload, "jobs", self.label)
         # The legal notice has no job id; it is the first element today, but check rather than count.

@@ -81,7 +81,7 @@ class SmartRecruitersSource:
         warnings: list[str] = []
         partial: str | None = None
         path = f"/v1/companies/{self.company_id}/postings"
-        with JsonClient(self.http, self.label, not_found="company not found") as client:
+        with JsonClient(self.http, self.label, not_found="company not found", ctx=ctx) as client:
             for page in range(MAX_PAGES):
                 if page:
                     client.pause()

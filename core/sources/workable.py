@@ -47,7 +47,7 @@ class WorkableSource:
 
     def fetch(self, ctx: FetchContext) -> Fetched:
         ctx.progress(0.0, f"fetching {self.label}")
-        with JsonClient(self.http, self.label, not_found="account not found") as client:
+        with JsonClient(self.http, self.label, not_found="account not found", ctx=ctx) as client:
             payload = client.get_json(f"/api/v1/widget/accounts/{self.account}", {"details": "true"})
         jobs = objects(payload, "jobs", self.label)
         name = self.company or text(payload.get("name")) or title_case_token(self.account)

@@ -98,7 +98,7 @@ class WorkdaySource:
         warnings: list[str] = []
         partial: str | None = None
         total: int | None = None
-        with JsonClient(self.http, self.label, not_found="site not found") as client:
+        with JsonClient(self.http, self.label, not_found="site not found", ctx=ctx) as client:
             for page in range(MAX_PAGES):
                 if page:
                     client.pause()
