@@ -493,28 +493,37 @@ class Evaluation:
     ms: float
 
 
+def candidate_rows(con: duckdb.DuckDBPyConnection, table: str = "merged") -> pa.Table:
+    """The hot columns (+ outcome) of the jobs new or relisted in a run, from the sync's ``merged`` table:
+    the rows the run just published, read from memory instead of re-scanning the snapshot file."""
+    have = {str(r[0]) for r in con.execute(f"DESCRIBE {table}").fetchall()}
+    cols = ", ".join(
+        schema.quote(c) if c in have and c != "dup_group" else f"NULL::{schema.column(c).sql} AS {schema.quote(c)}"
+        for c in schema.HOT_COLUMNS
+    )
+    return con.sql(
+        f"SELECT {cols}, CAST(outcome AS VARCHAR) AS outcome FROM {table} WHERE outcome IN {OUTCOMES!r}"
+    ).to_arrow_table()
+
+
 class Candidates:
-    """The jobs of one run that watches look at, loaded from the published snapshot into DuckDB with the
-    catalog's computed columns, plus the user-data mirror, so core.query's SQL runs on them unchanged."""
+    """The jobs of one run that watches look at, with the catalog's computed columns and the user-data mirror,
+    in a small in-memory DuckDB, so core.query's SQL runs on them exactly as the Jobs page runs it."""
 
     TABLE = "jobs"
 
-    def __init__(self, settings: Settings, jobs_path: Path, fresh: pa.Table) -> None:
+    def __init__(self, settings: Settings, rows: pa.Table) -> None:
         self.settings = settings
         self.con = duckdb.connect(":memory:", config={"threads": 2, "memory_limit": settings.memory_limit})
         self._index: DescriptionIndex | None = None
-        cols = ", ".join(f"s.{schema.quote(c)}" for c in schema.HOT_COLUMNS)
-        self.con.register("fresh_in", fresh.select(["job_id", "outcome"]))
-        self.con.execute(
-            "CREATE TABLE fresh AS SELECT DISTINCT job_id, CAST(outcome AS VARCHAR) AS outcome FROM fresh_in"
-        )
-        self.con.unregister("fresh_in")
+        cols = ", ".join(schema.quote(c) for c in schema.HOT_COLUMNS)
+        self.con.register("rows_in", rows)
         self.con.execute(
             f"CREATE TABLE {self.TABLE} AS SELECT {cols}, {query.SEARCH_EXPR} AS {query.SEARCH_COLUMN},"
-            f" 1 AS {query.DUP_SIZE}, {FTS_ID_SQL} AS {query.FTS_ID}"
-            " FROM read_parquet(?) AS s SEMI JOIN fresh AS f ON f.job_id = s.job_id",
-            [str(jobs_path)],
+            f" 1 AS {query.DUP_SIZE}, {FTS_ID_SQL} AS {query.FTS_ID} FROM rows_in"
         )
+        self.con.execute("CREATE TABLE fresh AS SELECT job_id, outcome FROM rows_in")
+        self.con.unregister("rows_in")
         users = UserData(settings.db_path)
         try:
             self.con.register("user_rows", users.table())
@@ -533,34 +542,53 @@ class Candidates:
         if self._index is not None:
             self._index.close()
 
-    def count(self) -> int:
-        (n,) = self.con.execute(f"SELECT count(*) FROM {self.TABLE}").fetchone() or (0,)
-        return int(n)
-
-    def match(self, flt: query.JobFilter, include_relisted: bool) -> list[tuple[str, str]]:
-        """(job_id, outcome) of the candidates ``flt`` selects."""
+    def _run(self, sql: str, params: list[Any], desc: str = "") -> list[tuple[int, str, str]]:
         cur = self.con.cursor()
         try:
-            if flt.desc.strip():
+            if desc.strip():
                 if self._index is None:
                     self._index = DescriptionIndex(self.settings.search_path)
-                cur.register(query.DESC_MATCH, pa.table({"fts_id": self._index.match_ids(flt.desc)}))
-            sql, params = query.build_ids(flt, table=self.TABLE)
-            outcomes = "('new', 'relisted')" if include_relisted else "('new')"
-            rows = cur.execute(
-                f"SELECT i.job_id, f.outcome FROM ({sql}) AS i JOIN fresh AS f USING (job_id)"
-                f" WHERE f.outcome IN {outcomes} ORDER BY i.job_id",
-                params,
-            ).fetchall()
+                cur.register(query.DESC_MATCH, pa.table({"fts_id": self._index.match_ids(desc)}))
+            rows = cur.execute(sql, params).fetchall()
         except duckdb.Error as e:
             raise QueryError(f"watch query failed: {e}") from e
         finally:
             cur.close()
-        return [(str(j), str(o)) for j, o in rows]
+        return [(int(w), str(j), str(o)) for w, j, o in rows]
+
+    def match(self, items: Sequence[tuple[int, query.JobFilter, bool]]) -> dict[int, list[tuple[str, str]]]:
+        """(job_id, outcome) of the candidates each (watch id, filter, include relisted) selects. Watches
+        without a description search run as one UNION ALL query; each description search runs on its own
+        (its hits are the ``desc_match`` table of that query)."""
+        out: dict[int, list[tuple[str, str]]] = {wid: [] for wid, _f, _r in items}
+
+        def branch(wid: int, flt: query.JobFilter, relisted: bool) -> Sql:
+            sql, params = query.build_ids(flt, table=self.TABLE)
+            outcomes = "('new', 'relisted')" if relisted else "('new')"
+            return (
+                f"SELECT CAST(? AS BIGINT) AS watch_id, i.job_id, f.outcome FROM ({sql}) AS i"
+                f" JOIN fresh AS f USING (job_id) WHERE f.outcome IN {outcomes}",
+                [wid, *params],
+            )
+
+        plain = [branch(w, f, r) for w, f, r in items if not f.desc.strip()]
+        found: list[tuple[int, str, str]] = []
+        if plain:
+            found += self._run(" UNION ALL ".join(s for s, _ in plain), [p for _, ps in plain for p in ps])
+        for w, f, r in items:
+            if f.desc.strip():
+                found += self._run(*branch(w, f, r), desc=f.desc)
+        for wid, job_id, outcome in sorted(found):
+            out[wid].append((job_id, outcome))
+        return out
 
 
-def evaluate(settings: Settings, run_id: int, jobs_path: Path, fresh: pa.Table, now: datetime) -> Evaluation:
-    """Match every active watch against ``fresh`` (job_id, outcome) of run ``run_id`` and record the matches."""
+Sql = tuple[str, list[Any]]
+
+
+def evaluate(settings: Settings, run_id: int, rows: pa.Table, now: datetime) -> Evaluation:
+    """Match every active watch against ``rows`` (hot columns + outcome of the run's new and relisted jobs,
+    see ``candidate_rows``) and record the matches."""
     t0 = time.perf_counter()
     store = WatchStore(settings.db_path)
     errors: dict[str, str] = {}
@@ -579,19 +607,24 @@ def evaluate(settings: Settings, run_id: int, jobs_path: Path, fresh: pa.Table, 
                     errors[w.view] = str(e)
         finally:
             users.close()
-        if views and fresh.num_rows:
-            cand = Candidates(settings, jobs_path, fresh)
-            for w in active:
-                if w.id not in views:
-                    continue
-                try:
-                    found[w.id] = store.record(w.id, cand.match(views[w.id], w.include_relisted), run_id, now)
-                except JobdashError as e:
-                    errors[w.view] = str(e)
+        if views and rows.num_rows:
+            cand = Candidates(settings, rows)
+            items = [(w.id, views[w.id], w.include_relisted) for w in active if w.id in views]
+            try:
+                matched = cand.match(items)
+            except JobdashError:  # one bad view must not hide the others: evaluate them one by one
+                matched = {}
+                for item in items:
+                    try:
+                        matched.update(cand.match([item]))
+                    except JobdashError as e:
+                        errors[store.get(item[0]).view] = str(e)
+            for wid, pairs in matched.items():
+                found[wid] = store.record(wid, pairs, run_id, now)
         ms = (time.perf_counter() - t0) * 1000
         error = "; ".join(f"{v}: {e}" for v, e in errors.items()) or None
-        store.evaluated(run_id, fresh.num_rows, len(views), sum(found.values()), ms, error)
-        return Evaluation(fresh.num_rows, found, errors, ms)
+        store.evaluated(run_id, rows.num_rows, len(views), sum(found.values()), ms, error)
+        return Evaluation(rows.num_rows, found, errors, ms)
     finally:
         if cand is not None:
             cand.close()
@@ -753,11 +786,10 @@ def after_publish(settings: Settings, run_id: int, version: int, con: duckdb.Duc
     seconds spent in the run (the phase time); never raises: a failure is recorded in watch_evaluations."""
     t0 = time.perf_counter()
     try:
-        fresh = con.sql("SELECT job_id, outcome FROM merged WHERE outcome IN ('new', 'relisted')").to_arrow_table()
         snap = snapshots.current(settings.snapshots_dir)
         if snap is None or snap.version != version:
             raise QueryError(f"snapshot v{version} is no longer current")
-        evaluation = evaluate(settings, run_id, snap.jobs_path, fresh, utcnow())
+        evaluation = evaluate(settings, run_id, candidate_rows(con), utcnow())
         if any(evaluation.matches.values()) or _has_unsent(settings):
             deliver_in_background(settings, run_id)
     except Exception as e:  # the snapshot is published; watches never fail a run

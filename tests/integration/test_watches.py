@@ -277,11 +277,15 @@ def test_quiet_hours_min_matches_and_paused(settings: Settings, httpserver: HTTP
     w = store.add("eng", destinations=[url], min_matches=3)
     _sync(settings, _engineers(2), T0)
     assert hooked == [] and store.notifications(w.id)[0]["status"] == "waiting"
-    store.add("eng", destinations=[url], min_matches=3, quiet_hours="22:00-07:00")
+    # Quiet hours around the real local time, so the sync's own background delivery is held back too.
+    here = datetime.now()
+    start, end = here - timedelta(hours=2), here + timedelta(hours=2)
+    store.add("eng", destinations=[url], min_matches=3, quiet_hours=f"{start:%H:%M}-{end:%H:%M}")
     _sync(settings, _engineers(3), T0 + timedelta(hours=1))
-    out = watches.deliver(settings, local_now=datetime(2026, 11, 2, 23, 30))
+    assert hooked == [] and store.notifications(w.id)[0]["status"] == "quiet"
+    out = watches.deliver(settings, local_now=here)
     assert [d.status for d in out] == ["quiet"] and hooked == []
-    out = watches.deliver(settings, local_now=datetime(2026, 11, 2, 8, 0))
+    out = watches.deliver(settings, local_now=here + timedelta(hours=6))
     assert [d.status for d in out] == ["sent"] and len(hooked) == 1 and "3 new jobs" in hooked[0]["message"]
     store.set_paused(w.id, True)
     _sync(settings, _engineers(5), T0 + timedelta(hours=2))
