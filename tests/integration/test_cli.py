@@ -31,7 +31,14 @@ def test_embedded_default_demo_sync_and_status(tmp_path: Path) -> None:
     assert set(doc["counts"]) == OUTCOMES
     assert doc["counts"]["new"] > 4000 and doc["demo"] is True
     assert doc["sources"] == [
-        {"name": "demo", "kind": "demo", "status": "ok", "error": None, "fetched": doc["sources"][0]["fetched"], "warnings": []}
+        {
+            "name": "demo",
+            "kind": "demo",
+            "status": "ok",
+            "error": None,
+            "fetched": doc["sources"][0]["fetched"],
+            "warnings": [],
+        }
     ]
 
     status = cli(tmp_path, "status", "--json")
