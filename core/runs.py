@@ -24,6 +24,16 @@ class SourceOutcome:
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class RunLog:
     def __init__(self, db_path: Path) -> None:
         self.conn = db.connect(db_path)
@@ -40,6 +50,34 @@ class RunLog:
             )
         assert cur.lastrowid is not None
         return cur.lastrowid
+
+    def reap(self, keep: int | None = None, *, lock_held: bool = True) -> int:
+        """Mark runs still ``running`` whose process is gone as ``killed``; returns how many.
+
+        Called with the sync lock held (``lock_held``), every other running run is dead: only the lock holder
+        runs a sync. Without the lock (doctor, status) only runs whose pid no longer exists are marked."""
+        rows = self.conn.execute("SELECT id, pid FROM runs WHERE status = 'running'").fetchall()
+        dead = [
+            int(r["id"])
+            for r in rows
+            if int(r["id"]) != keep and (lock_held or not r["pid"] or not _alive(int(r["pid"])))
+        ]
+        if not dead:
+            return 0
+        marks = ",".join("?" * len(dead))
+        with self._lock, db.tx(self.conn):
+            self.conn.execute(
+                f"UPDATE runs SET status = 'killed', finished_at = coalesce(finished_at, ?),"  # noqa: S608
+                f" error = coalesce(error, 'the sync process ended without finishing (killed or crashed);"
+                f" the previous snapshot stayed published') WHERE id IN ({marks}) AND status = 'running'",
+                [iso(utcnow()), *dead],
+            )
+        return len(dead)
+
+    def stuck(self) -> list[dict[str, Any]]:
+        """Runs recorded as running whose process is gone."""
+        rows = self.conn.execute("SELECT id, pid, started_at FROM runs WHERE status = 'running'").fetchall()
+        return [dict(r) for r in rows if not r["pid"] or not _alive(int(r["pid"]))]
 
     def refused(self, trigger: str, reason: str) -> int:
         now = iso(utcnow())

@@ -21,7 +21,7 @@ import hashlib
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -132,6 +132,9 @@ MAX_QUERY_CHARS = 2000  # longer input is cut: nobody types more, and each term 
 MAX_TERMS = 32
 MAX_DEPTH = 16  # nested "(" beyond this is not a query anyone means: the input is searched literally
 BATCH_ROWS = 5000
+OPTIMIZE_SEGMENTS = 16  # FTS5 segments before a full optimize (a bounded merge runs below that)
+OPTIMIZE_CHURN_PERCENT = 25  # documents rewritten since the last optimize, as a share of all, that trigger one
+VACUUM_FREE_PERCENT = 20  # free pages (of the file) that make maintain() give space back
 CACHE_ENTRIES = 32  # one dashboard rerun asks the same description query for the page, count, facets, charts
 _OPERATORS = ("AND", "OR", "NOT")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -431,7 +434,18 @@ class DescriptionIndex:
         self._cache: OrderedDict[tuple[str, str, int, int], list[tuple[str, float]]] = OrderedDict()
         self._id_cache: OrderedDict[tuple[str, str, int], pa.Array] = OrderedDict()
         self._cache_lock = threading.Lock()
-        _migrate(self._conn())
+        conn = self._conn()
+        if (
+            int(conn.execute("PRAGMA auto_vacuum").fetchone()[0]) == 0
+            and not conn.execute("SELECT 1 FROM docs LIMIT 1").fetchall()
+        ):
+            # A new (empty) index: turn incremental auto-vacuum on now, while VACUUM costs nothing.
+            try:
+                conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+                conn.execute("VACUUM")
+            except StorageError:
+                pass  # another process has it open: maintain() converts it later
+        _migrate(conn)
 
     def _conn(self) -> db.Connection:
         return self._conns.get()
@@ -491,10 +505,7 @@ class DescriptionIndex:
                 marks = ",".join("?" * len(chunk))
                 written += conn.execute(f"DELETE FROM docs WHERE job_id IN ({marks})", chunk).rowcount  # noqa: S608
             if written:
-                conn.execute(
-                    "INSERT INTO meta (key, value) VALUES ('generation', 1)"
-                    " ON CONFLICT(key) DO UPDATE SET value = value + 1"
-                )
+                self._bump_generation(conn, written)
         return written
 
     def segments_done(self) -> set[str]:
@@ -507,6 +518,93 @@ class DescriptionIndex:
         """Merge the index b-trees into one (after a big load; queries get faster)."""
         conn = self._conn()
         conn.execute("INSERT INTO docs_fts(docs_fts) VALUES ('optimize')")
+
+    # --- maintenance (the sync's catch-up, doctor) ------------------------------------------------------
+
+    def fts_ids(self) -> pa.Array:
+        """Every document's integer id (fts_id of its job id)."""
+        return pa.array([r[0] for r in self._conn().execute("SELECT id FROM docs")], pa.int64())
+
+    def delete_fts_ids(self, ids: Sequence[int]) -> int:
+        """Delete documents by integer id (the catch-up of deletions a killed run never made)."""
+        conn = self._conn()
+        gone = 0
+        with db.tx(conn):
+            for start in range(0, len(ids), BATCH_ROWS):
+                chunk = [int(i) for i in ids[start : start + BATCH_ROWS]]
+                marks = ",".join("?" * len(chunk))
+                gone += conn.execute(f"DELETE FROM docs WHERE id IN ({marks})", chunk).rowcount  # noqa: S608
+            if gone:
+                self._bump_generation(conn, gone)
+        return gone
+
+    def forget_segments(self, names: Sequence[str] | None = None) -> None:
+        """Mark segments (every one when None) as not indexed, so the next catch-up reads them again."""
+        conn = self._conn()
+        with db.tx(conn):
+            if names is None:
+                conn.execute("DELETE FROM segments")
+            else:
+                conn.executemany("DELETE FROM segments WHERE name = ?", [(n,) for n in names])
+
+    @staticmethod
+    def _bump_generation(conn: db.Connection, changed: int = 0) -> None:
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('generation', 1) ON CONFLICT(key) DO UPDATE SET value = value + 1"
+        )
+        # documents rewritten or deleted since the last optimize: what maintain() weighs against the total
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('churn', ?) ON CONFLICT(key) DO UPDATE SET value = value + ?",
+            [changed, changed],
+        )
+
+    def problems(self, *, full: bool = True) -> list[str]:
+        """What is wrong with the file, in words: SQLite's ``quick_check`` and FTS5's own ``integrity-check``
+        (the index against its content table). Empty when healthy. Raises StorageError if it cannot be read."""
+        conn = self._conn()
+        found = [str(r[0]) for r in conn.execute("PRAGMA quick_check").fetchall() if str(r[0]) != "ok"]
+        if full and not found:
+            try:
+                conn.execute("INSERT INTO docs_fts(docs_fts, rank) VALUES ('integrity-check', 1)")
+            except StorageError as e:
+                found.append(f"the full-text index does not match its documents ({e.detail or e})")
+        return found
+
+    def maintain(self, *, cancel: Callable[[], bool] | None = None) -> dict[str, int]:
+        """Keep the file from growing with churn: merge FTS5 segments (a bounded ``merge`` after each update,
+        a full ``optimize`` when many segments piled up) and give free pages back (incremental vacuum, or one
+        VACUUM that also turns incremental auto-vacuum on for a file made before it). Returns the figures."""
+        conn = self._conn()
+        segs = self._fts_segments(conn)
+        row = conn.execute("SELECT value FROM meta WHERE key = 'churn'").fetchone()
+        churn = int(row[0]) if row else 0
+        docs = self.count()
+        if segs > OPTIMIZE_SEGMENTS or (churn and churn * 100 >= max(docs, 1) * OPTIMIZE_CHURN_PERCENT):
+            # Deleted and replaced entries stay in the segments until merged: merge them all once the
+            # rewritten documents reach a share of the index (cost ~ index size, paid once per that share).
+            with db.tx(conn):
+                conn.execute("INSERT INTO docs_fts(docs_fts) VALUES ('optimize')")
+                conn.execute("UPDATE meta SET value = 0 WHERE key = 'churn'")
+        elif segs > 1:
+            conn.execute("INSERT INTO docs_fts(docs_fts, rank) VALUES ('merge', 500)")
+        if cancel is not None and cancel():
+            return {"segments": segs}
+        pages = int(conn.execute("PRAGMA page_count").fetchone()[0])
+        free = int(conn.execute("PRAGMA freelist_count").fetchone()[0])
+        auto = int(conn.execute("PRAGMA auto_vacuum").fetchone()[0])
+        if free and free * 100 >= pages * VACUUM_FREE_PERCENT:
+            if auto == 2:
+                conn.executescript("PRAGMA incremental_vacuum;")  # one execute() step frees one page only
+            else:
+                conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+                conn.execute("VACUUM")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return {"segments": segs, "churn": churn, "pages": pages, "free_pages": free}
+
+    @staticmethod
+    def _fts_segments(conn: db.Connection) -> int:
+        """How many b-tree segments the FTS5 index has (its structure record lists them; ~1 per write)."""
+        return int(conn.execute("SELECT count(DISTINCT segid) FROM docs_fts_idx").fetchone()[0])
 
     def match(self, query: str, limit: int | None = None) -> list[tuple[str, float]]:
         """(job_id, bm25 score) best first; lower scores are better matches. Never raises on input; raises

@@ -7,6 +7,13 @@ Layout under ``data/snapshots``:
   changed in that run only, so unchanged descriptions are never rewritten.
 - ``CURRENT``: JSON naming the published version. It is replaced last, so a crash at any point
   leaves the previous snapshot valid.
+- ``published.log``: one JSON line per publish (version, rows), appended after ``CURRENT`` moved: which
+  jobs files were ever published, so an orphan a crash left behind never counts as a snapshot.
+
+Reading ``CURRENT`` validates it: the pointer must parse, and the file it names must exist, have a readable
+Parquet footer and the row count the pointer recorded. Otherwise ``current()`` falls back to the newest valid
+published snapshot older than the damaged one and says so in ``Snapshot.fallback``; the next sync builds on
+that one and publishes over the damage.
 """
 
 from __future__ import annotations
@@ -19,12 +26,14 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from core.errors import NotFound
+from core.errors import StorageError
 
 POINTER = "CURRENT"
+PUBLISHED_LOG = "published.log"
 _JOBS = re.compile(r"^jobs-(\d{6,})\.parquet$")
 _DESC = re.compile(r"^desc-(\d{6,})\.parquet$")
 
@@ -36,6 +45,8 @@ class Snapshot:
     rows: int
     created_at: str
     demo: bool
+    # Why this is not the snapshot CURRENT names (a damaged pointer or file), or None when it is.
+    fallback: str | None = None
 
     @property
     def jobs_path(self) -> Path:
@@ -80,22 +91,199 @@ def pointer_stat(directory: Path) -> tuple[int, int] | None:
     return (st.st_mtime_ns, st.st_ino)
 
 
-def current(directory: Path) -> Snapshot | None:
-    """The published snapshot, or None before the first sync."""
+class SnapshotDamaged(StorageError):
+    """A snapshot, description segment or CURRENT on disk cannot be read (truncated, garbled, missing)."""
+
+    def __init__(self, message: str, path: Path) -> None:
+        super().__init__(message, path=path, code="DAMAGED", detail=message)
+
+
+REPAIR_HINT = "run `python -m core doctor --repair`, or `python -m core sync` to publish a fresh snapshot"
+
+
+def parquet_rows(path: Path) -> int:
+    """The row count in a Parquet file's footer; raises SnapshotDamaged if the file is missing or unreadable."""
     try:
-        doc: dict[str, Any] = json.loads((directory / POINTER).read_text(encoding="utf-8"))
+        return int(pq.read_metadata(path).num_rows)
+    except FileNotFoundError:
+        raise SnapshotDamaged(f"{path.name} is missing", path) from None
+    except (OSError, pa.ArrowException) as e:
+        raise SnapshotDamaged(f"{path.name} is damaged (its Parquet footer cannot be read: {e})", path) from e
+
+
+# (path, size, mtime_ns) -> rows: a footer is read once per file version, not on every rerun.
+_FOOTERS: dict[tuple[str, int, int], int] = {}
+
+
+def _rows_cached(path: Path) -> int:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise SnapshotDamaged(f"{path.name} is missing", path) from None
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    hit = _FOOTERS.get(key)
+    if hit is None:
+        hit = parquet_rows(path)
+        if len(_FOOTERS) > 256:
+            _FOOTERS.clear()
+        _FOOTERS[key] = hit
+    return hit
+
+
+@dataclass(frozen=True)
+class Pointer:
+    """What CURRENT says, or why it cannot be read (``problem``)."""
+
+    doc: dict[str, Any] | None
+    problem: str | None
+
+
+def read_pointer(directory: Path) -> Pointer | None:
+    """CURRENT parsed, or None when there is none (before the first sync)."""
+    try:
+        raw = (directory / POINTER).read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
         return None
-    snap = Snapshot(int(doc["version"]), directory, int(doc["rows"]), str(doc["created_at"]), bool(doc["demo"]))
-    if not snap.jobs_path.exists():
-        raise NotFound(f"CURRENT names {snap.jobs_path.name}, which is missing")
-    return snap
+    except OSError as e:
+        return Pointer(None, f"CURRENT cannot be read ({e.strerror or e})")
+    if not raw.strip():
+        return Pointer(None, "CURRENT is empty")
+    try:
+        doc = json.loads(raw)
+        if not isinstance(doc, dict):
+            raise ValueError("not an object")
+        doc["version"] = int(doc["version"])
+        doc["rows"] = int(doc["rows"])
+        doc["created_at"] = str(doc.get("created_at", ""))
+        doc["demo"] = bool(doc.get("demo", False))
+    except (ValueError, KeyError, TypeError):
+        return Pointer(None, "CURRENT is garbled (not the JSON pointer a sync writes)")
+    return Pointer(doc, None)
+
+
+def check(snap: Snapshot) -> str | None:
+    """What is wrong with a snapshot's jobs file, in words, or None when its footer reads and its row
+    count matches the pointer's."""
+    try:
+        rows = _rows_cached(snap.jobs_path)
+    except SnapshotDamaged as e:
+        return str(e)
+    if rows != snap.rows:
+        return f"{snap.jobs_path.name} holds {rows:,} rows but CURRENT recorded {snap.rows:,}"
+    return None
+
+
+def published_versions(directory: Path) -> set[int] | None:
+    """Every version published.log records (lines that do not parse are skipped); None when there is no log
+    (a data folder from before the log: every jobs file up to CURRENT counts as published)."""
+    try:
+        text = (directory / PUBLISHED_LOG).read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return None
+    found: set[int] = set()
+    for line in text.splitlines():
+        try:
+            found.add(int(json.loads(line)["version"]))
+        except (ValueError, KeyError, TypeError):
+            continue
+    return found
+
+
+def _fallback_from(directory: Path, below: int | None, why: str) -> Snapshot | None:
+    """The newest valid published jobs file older than ``below`` (any version when None)."""
+    published = published_versions(directory)
+    for v in reversed(versions(directory)):
+        if below is not None and v >= below:
+            continue
+        if published is not None and v not in published:
+            continue  # an orphan a crash left: never published
+        path = directory / jobs_name(v)
+        try:
+            rows = _rows_cached(path)
+        except SnapshotDamaged:
+            continue
+        created = ""
+        try:
+            created = datetime_of(path)
+        except OSError:
+            pass
+        return Snapshot(v, directory, rows, created, False, f"{why}; using the newest valid snapshot v{v} instead")
+    return None
+
+
+def datetime_of(path: Path) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+def current(directory: Path) -> Snapshot | None:
+    """The published snapshot, or None before the first sync.
+
+    A damaged pointer or jobs file falls back to the newest valid older snapshot, with ``fallback`` saying
+    why; raises SnapshotDamaged only when no valid snapshot is left at all."""
+    ptr = read_pointer(directory)
+    if ptr is None:
+        return None
+    if ptr.doc is None:
+        why = str(ptr.problem)
+        below = None
+    else:
+        doc = ptr.doc
+        snap = Snapshot(doc["version"], directory, doc["rows"], doc["created_at"], doc["demo"])
+        problem = check(snap)
+        if problem is None:
+            return snap
+        why = f"CURRENT names v{snap.version}, but {problem}"
+        below = snap.version
+    found = _fallback_from(directory, below, why)
+    if found is None:
+        raise SnapshotDamaged(f"{why}, and no older valid snapshot is left; run `python -m core sync`", directory)
+    return found
 
 
 def publish(directory: Path, version: int, rows: int, created_at: str, demo: bool) -> Snapshot:
     doc = {"version": version, "rows": rows, "created_at": created_at, "demo": demo, "jobs": jobs_name(version)}
     write_text_atomic(directory / POINTER, json.dumps(doc) + "\n")
+    _log_published(directory, version, rows)
     return Snapshot(version, directory, rows, created_at, demo)
+
+
+def repoint(directory: Path, snap: Snapshot) -> None:
+    """Write CURRENT for an existing valid snapshot (doctor's repair after a fallback)."""
+    doc = {
+        "version": snap.version,
+        "rows": snap.rows,
+        "created_at": snap.created_at,
+        "demo": snap.demo,
+        "jobs": jobs_name(snap.version),
+    }
+    write_text_atomic(directory / POINTER, json.dumps(doc) + "\n")
+    _log_published(directory, snap.version, snap.rows)
+
+
+def _log_published(directory: Path, version: int, rows: int) -> None:
+    line = json.dumps({"version": version, "rows": rows}) + "\n"
+    if not (directory / PUBLISHED_LOG).exists():
+        # A folder from before the log: the jobs files already there were published (the old rule).
+        line = "".join(json.dumps({"version": v}) + "\n" for v in versions(directory) if v < version) + line
+    fd = os.open(directory / PUBLISHED_LOG, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        os.write(fd, line.encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _rewrite_log(directory: Path, keep: set[int]) -> None:
+    """Keep published.log to the versions still on disk (atomically)."""
+    published = published_versions(directory)
+    if published is None:
+        return
+    lines = "".join(json.dumps({"version": v}) + "\n" for v in sorted(published & keep))
+    write_text_atomic(directory / PUBLISHED_LOG, lines)
 
 
 def versions(directory: Path) -> list[int]:
@@ -118,13 +306,24 @@ def prune(directory: Path, keep: int, con: duckdb.DuckDBPyConnection) -> list[st
     cur = current(directory)
     if cur is None:
         return []
-    published = [v for v in versions(directory) if v <= cur.version]
+    log = published_versions(directory)
+    # Orphans (written, never published: a crash before the pointer moved) take no retention slot.
+    published = [v for v in versions(directory) if v <= cur.version and (log is None or v in log or v == cur.version)]
     kept = set(published[-max(keep, 2) :]) | {cur.version}
     removed: list[str] = []
     for v in versions(directory):
         if v not in kept and v < cur.version:
             (directory / jobs_name(v)).unlink(missing_ok=True)
             removed.append(jobs_name(v))
+    for v in versions(directory):
+        if v > cur.version:  # pruning runs under the sync lock, after a publish: a newer file is a crash's orphan
+            (directory / jobs_name(v)).unlink(missing_ok=True)
+            removed.append(jobs_name(v))
+    for p in list(directory.iterdir()):
+        m = _DESC.match(p.name)
+        if m and int(m.group(1)) > cur.version:
+            p.unlink(missing_ok=True)
+            removed.append(p.name)
     for p in directory.glob(".*.tmp"):
         p.unlink(missing_ok=True)
         removed.append(p.name)
@@ -136,6 +335,8 @@ def prune(directory: Path, keep: int, con: duckdb.DuckDBPyConnection) -> list[st
         if m and p.name not in referenced and int(m.group(1)) <= cur.version:
             p.unlink(missing_ok=True)
             removed.append(p.name)
+    if removed:
+        _rewrite_log(directory, set(versions(directory)))
     return removed
 
 
@@ -159,7 +360,16 @@ def read_descriptions(directory: Path, rows: list[tuple[str, str]]) -> dict[str,
             by_file.setdefault(desc_file, []).append(job_id)
     out: dict[str, str] = {}
     for name, ids in by_file.items():
-        table = pq.read_table(directory / name, columns=["job_id", "description"], filters=[("job_id", "in", ids)])
+        try:
+            table = pq.read_table(directory / name, columns=["job_id", "description"], filters=[("job_id", "in", ids)])
+        except FileNotFoundError:
+            raise SnapshotDamaged(
+                f"{name}: cannot read the description: the segment is missing; {REPAIR_HINT}", directory / name
+            ) from None
+        except (OSError, pa.ArrowException) as e:
+            raise SnapshotDamaged(
+                f"{name}: cannot read the description ({e}): the segment is damaged; {REPAIR_HINT}", directory / name
+            ) from e
         for job_id, text in zip(
             table.column("job_id").to_pylist(), table.column("description").to_pylist(), strict=True
         ):
