@@ -6,6 +6,7 @@ Each part shows its own error (a locked or damaged jobdash.sqlite) and the other
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -180,6 +181,21 @@ def history() -> None:
     st.plotly_chart(fig, key="chart_runs", config={"displaylogo": False})
 
 
+def _health_row(name: str, kind: Any, enabled: bool, h: dict[str, Any]) -> dict[str, Any]:
+    warnings = json.loads(h["warnings"]) if h.get("warnings") else []  # skipped files, repairs, redirects
+    return {
+        "source": name,
+        "kind": kind,
+        "enabled": enabled,
+        "last status": h.get("status") or "never run",
+        "fetched": h.get("fetched"),
+        "failures in a row": h.get("failures_in_a_row", 0),
+        "last run (UTC)": (h.get("started_at") or "")[:19],
+        "last error": h.get("last_error") or "",
+        "last warnings": "; ".join(map(str, warnings)),
+    }
+
+
 @_block
 def source_health() -> None:
     log = RunLog(state.settings().db_path)
@@ -187,28 +203,8 @@ def source_health() -> None:
         health = {h["source"]: h for h in log.source_health()}
     finally:
         log.close()
-    rows = []
-    for src in state.settings().sources:
-        h = health.get(src.name, {})
-        rows.append(
-            {
-                "source": src.name,
-                "kind": src.kind,
-                "enabled": src.enabled,
-                "last status": h.get("status") or "never run",
-                "fetched": h.get("fetched"),
-                "failures in a row": h.get("failures_in_a_row", 0),
-                "last run (UTC)": (h.get("started_at") or "")[:19],
-                "last error": h.get("last_error") or "",
-            }
-        )
-    for name, h in health.items():  # sources that ran before but are no longer configured
-        if all(r["source"] != name for r in rows):
-            rows.append(
-                {
-                    "source": name, "kind": h.get("kind"), "enabled": False, "last status": h.get("status"),
-                    "fetched": h.get("fetched"), "failures in a row": h.get("failures_in_a_row", 0),
-                    "last run (UTC)": (h.get("started_at") or "")[:19], "last error": h.get("last_error") or "",
-                }
-            )  # fmt: skip
+    rows = [_health_row(src.name, src.kind, src.enabled, health.get(src.name, {})) for src in state.settings().sources]
+    configured = {src.name for src in state.settings().sources}
+    # Sources that ran before but are no longer configured.
+    rows += [_health_row(name, h.get("kind"), False, h) for name, h in health.items() if name not in configured]
     st.dataframe(rows, hide_index=True, width="stretch", key="sync_health_table")

@@ -138,3 +138,24 @@ def test_cached_queries_count_hits_and_misses(demo_env: AppEnv) -> None:
     assert first.lookups > 0
     assert jobs is not None and jobs.hits >= 1 and jobs.misses >= 1
     assert metrics.REGISTRY.scripts().get("Jobs") is not None
+
+
+def test_sync_page_shows_each_sources_warnings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.sync import run_sync
+    from tests.app.conftest import APP, _clear_caches
+
+    (tmp_path / "jobs.csv").write_text("id,title,company,min_amount\n1,Data Engineer,Acme,lots\n", encoding="utf-8")
+    config = f'[[sources]]\nkind = "file"\nname = "files"\npath = "{tmp_path / "jobs.csv"}"\n'
+    (tmp_path / "jobdash.toml").write_text(config, encoding="utf-8")
+    monkeypatch.setenv("JOBDASH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("JOBDASH_CONFIG", str(tmp_path / "jobdash.toml"))
+    try:
+        assert run_sync(load_settings()).status == "ok"
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.switch_page("pages/sync.py")
+        at.run()
+        assert not at.exception
+        health = next(d.value for d in at.dataframe if "last warnings" in d.value.columns)
+        assert "could not be converted" in health["last warnings"].iloc[0]  # the repaired salary, named
+    finally:
+        _clear_caches()
