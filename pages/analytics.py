@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.errors import JobdashError
-from ui import boot, cache, charts, filters, keys
+from ui import boot, cache, charts, filters, keys, watches_view
 
 boot.ensure_app()
 st.title("Analytics", anchor=False)
@@ -32,6 +32,10 @@ try:
     charts.salaries(flt, version)
     st.subheader("My pipeline", anchor=False)
     charts.pipeline(flt, version)
+    weekly = watches_view.store().weekly()
+    if weekly:
+        st.subheader("Watches", anchor=False)
+        charts.watch_matches(weekly)
 except JobdashError as e:
     st.error(str(e))
     st.stop()

@@ -185,3 +185,13 @@ def pipeline(flt: JobFilter, version: tuple[int | None, int]) -> None:
         order = [s for s in (*PIPELINE, *EXITS) if s in stays]
         fig.add_trace(go.Bar(x=order, y=[stays[s]["median_days"] for s in order]))
         _show(fig, "chart_time_in_stage")
+
+
+def watch_matches(rows: list[dict[str, Any]]) -> None:
+    """Matches per watch per week (rows of core.watches.WatchStore.weekly: view, week, matches)."""
+    fig = _fig("Watch matches per week")
+    for view in dict.fromkeys(r["view"] for r in rows):
+        mine = [r for r in rows if r["view"] == view]
+        fig.add_bar(x=[r["week"] for r in mine], y=[r["matches"] for r in mine], name=label(view))
+    fig.update_layout(barmode="group", xaxis_title="week of", yaxis_title="matches")
+    _show(fig, keys.A_WATCHES)

@@ -42,6 +42,7 @@ _DEFAULTS: dict[str, Any] = {
     keys.F_LISTING: "listed",
     keys.F_HIDDEN: "hide",
     keys.F_COLLAPSE: False,
+    keys.F_WATCH: None,
 }
 _EVERYTHING = JobFilter(listing="both", hidden="show")
 
@@ -84,6 +85,7 @@ def from_widgets(values: dict[str, Any]) -> JobFilter:
         listing=v[keys.F_LISTING],
         hidden=v[keys.F_HIDDEN],
         collapse_dups=bool(v[keys.F_COLLAPSE]),
+        watch_unseen=v[keys.F_WATCH],
     )
 
 
@@ -115,6 +117,7 @@ def to_widgets(flt: JobFilter) -> dict[str, Any]:
         keys.F_LISTING: flt.listing,
         keys.F_HIDDEN: flt.hidden,
         keys.F_COLLAPSE: flt.collapse_dups,
+        keys.F_WATCH: flt.watch_unseen,
     }
 
 

@@ -23,6 +23,7 @@ F_LISTING = "f_listing"
 F_HIDDEN = "f_hidden"
 F_COLLAPSE = "f_collapse"
 F_RESET = "f_reset"
+F_WATCH = "f_watch"  # session state, not a widget: the watch whose unseen matches are shown (JobFilter.watch_unseen)
 
 FILTER_KEYS = (
     F_TEXT, F_DESC, F_POSTED, F_SEEN, F_SALARY_MIN, F_SALARY_MAX, F_CURRENCY, F_SALARY_KNOWN, F_WORKPLACE,
@@ -36,6 +37,24 @@ VIEW_LOAD = "view_load"
 VIEW_NAME = "view_name"
 VIEW_SAVE = "view_save"
 VIEW_DELETE = "view_delete"
+
+# --- watches (ui/watches_view.py) -----------------------------------------------------------------------
+WATCH_OPEN = "watch_open_"  # + watch id: the sidebar button "<view> · N new"
+WATCH_SEEN = "watch_seen"
+WATCH_CLOSE = "watch_close"
+WATCH_MSG = "watch_msg"  # session state: the last watch action's message
+WATCH_FORM = "watch_form"
+WATCH_VIEW = "watch_view"
+WATCH_DESTS = "watch_dests"
+WATCH_RELISTED = "watch_relisted"
+WATCH_MIN = "watch_min"
+WATCH_QUIET = "watch_quiet"
+WATCH_PAUSED = "watch_paused"
+
+
+def watch_key(prefix: str, watch_id: int) -> str:
+    return f"{prefix}{watch_id}"
+
 
 # --- the grid -----------------------------------------------------------------------------------------
 GRID = "grid"  # the AgGrid component; its value is the sort/filter/selection model the grid returns
@@ -65,6 +84,7 @@ EXPORT_FILE = "export_file"  # session state: {data, rows, signature} of the pre
 # --- analytics ----------------------------------------------------------------------------------------
 A_BUCKET = "a_bucket"
 A_SALARY_BY = "a_salary_by"
+A_WATCHES = "a_watches"
 
 # --- sync ---------------------------------------------------------------------------------------------
 SYNC_NOW = "sync_now"

@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from core import snapshots
+from core import snapshots, watches
 from core.errors import JobdashError
 from core.runs import RunLog
 from ui import keys, state
@@ -39,6 +39,25 @@ def new_jobs(version: int, rows: int, shown_rows: int | None) -> int | None:
     return None if shown_rows is None else max(rows - shown_rows, 0)
 
 
+def watch_news(version: int) -> str | None:
+    """Which watches the run that published ``version`` found new matches for: "Data engineer (3), …"."""
+    s = state.settings()
+    log = RunLog(s.db_path)
+    try:
+        run_id = next((r["id"] for r in log.recent(10) if r.get("snapshot_version") == version), None)
+    finally:
+        log.close()
+    if run_id is None:
+        return None
+    store = watches.WatchStore(s.db_path)
+    try:
+        found = store.run_matches(int(run_id))
+        names = {w.id: w.view for w in store.all()} if found else {}
+    finally:
+        store.close()
+    return ", ".join(f"{names.get(i, f'#{i}')} ({n:,})" for i, n in sorted(found.items())) or None
+
+
 def pending() -> dict[str, Any] | None:
     """The newer snapshot waiting to be shown, if any: {version, new}."""
     seen = st.session_state.get(keys.LIVE_SEEN)
@@ -62,6 +81,7 @@ def pending() -> dict[str, Any] | None:
         "version": snap.version,
         "rows": snap.rows,
         "new": new_jobs(snap.version, snap.rows, seen["rows"]),
+        "watches": watch_news(snap.version),
     }
     st.session_state[keys.LIVE_SEEN + "_pending"] = info
     return info
@@ -92,5 +112,7 @@ def notice() -> None:
     n = info["new"]
     label = f"{n:,} new jobs" if n is not None else f"catalog updated (v{info['version']})"
     st.info(f"{label} — refresh to see them")
+    if info.get("watches"):
+        st.text(f"New matches for your watches: {info['watches']}")  # view names as plain text
     if st.button("Refresh", key=keys.LIVE_REFRESH, on_click=_refresh, type="primary"):
         st.rerun(scope="app")

@@ -10,7 +10,7 @@ import streamlit as st
 
 from core import control, snapshots
 from core.errors import JobdashError, SyncBusy
-from ui import cache, filters, keys, live, state
+from ui import cache, filters, keys, live, state, watches_view
 
 log = logging.getLogger("jobdash.ui")
 DEMO_LABEL = "demo data — add sources in jobdash.toml"
@@ -91,3 +91,4 @@ def render() -> None:
         if cat.load_error:
             st.error(cat.load_error)
         live.notice()
+        watches_view.render()
