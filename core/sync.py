@@ -204,8 +204,10 @@ def fetch_all(
                 if cancel is not None and cancel.is_set():
                     raise Cancelled("stopped while fetching")
                 if job.started and time.perf_counter() - job.started > job.config.timeout_s:
-                    job.cancel.set()
+                    # The fetch knows its deadline and stops by itself, with its own reason; if it has not
+                    # within the grace, tell it to stop now and fail it here.
                     if not job.done.wait(GRACE_S):
+                        job.cancel.set()
                         job.finish(None, None, job.warnings, f"timed out after {job.config.timeout_s:g} s")
                         job.seconds = job.config.timeout_s
                     break

@@ -309,10 +309,10 @@ class JsonClient:
         return self.deadline - time.monotonic()
 
     def _stop_reason(self) -> str | None:
-        if self.cancel is not None and self.cancel.is_set():
-            return "stopped: the sync cancelled this fetch"
         if self.remaining() <= 0:
             return f"timed out after {self.opts.deadline_s:g} s"
+        if self.cancel is not None and self.cancel.is_set():
+            return "stopped: the sync cancelled this fetch"
         return None
 
     def _check_stop(self) -> None:
