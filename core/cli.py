@@ -44,6 +44,19 @@ def _parser() -> argparse.ArgumentParser:
         v = sosub.add_parser(verb, help=f"{verb} a source of jobdash.toml by name (comments are kept)")
         v.add_argument("name")
 
+    doc = sub.add_parser("doctor", help="check snapshots, segments, pointer, SQLite files and the index; --repair")
+    doc.add_argument("--repair", action="store_true", help="restore what can be restored (never touches user data)")
+    doc.add_argument("--json", action="store_true")
+
+    ud = sub.add_parser("userdata", help="export or import your stars, stages, history, notes, views, watches")
+    udsub = ud.add_subparsers(dest="userdata_command", required=True, metavar="{export,import}")
+    ex = udsub.add_parser("export", help="write every user table to a versioned JSON file")
+    ex.add_argument("path", nargs="?", help="the file (default: data/backups/userdata-<time>.json)")
+    ex.add_argument("--json", action="store_true")
+    im = udsub.add_parser("import", help="merge a JSON export: newer edits win, history is deduplicated")
+    im.add_argument("path")
+    im.add_argument("--json", action="store_true")
+
     sub.add_parser("jobs", help="list, show, edit and export jobs (see `jobs --help`)", add_help=False)
     sub.add_parser("bench", help="run the benchmarks (see `bench --help`)", add_help=False)
     sub.add_parser("watch", help="watch saved views: list, add, pause, resume, test, matches", add_help=False)
@@ -51,6 +64,46 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Every command, with the errors caught at the top: a JobdashError (StorageError included), a disk that is
+    full or read-only (OSError) or anything unexpected is one line on stderr and exit 2, never a traceback; a
+    closed pipe (``status --json | head``) ends quietly."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 0
+    except KeyboardInterrupt:
+        return 130
+    except SyncBusy as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 3
+    except JobdashError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        where = f" ({e.filename})" if e.filename else ""
+        print(
+            f"error: {e.strerror or e}{where}: check free disk space and that this user may write the data folder",
+            file=sys.stderr,
+        )
+        return 2
+    except Exception as e:  # a bug or a damaged file nothing translated: still one line, and where to look
+        print(f"error: {type(e).__name__}: {e} (run `python -m core doctor` to check the data folder)", file=sys.stderr)
+        return 2
+
+
+def _quiet_stdout() -> None:
+    """After a closed pipe, point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
     if args_list and args_list[0] in ("jobs", "bench", "watch"):
@@ -60,7 +113,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "sources" and args.sources_command:
             return _sources_edit(args)  # works before a jobdash.toml exists: `add` creates it
         settings = load_settings()
-        handler = {"sync": _sync, "status": _status, "demo": _demo, "sources": _sources}[args.command]
+        handler = {
+            "sync": _sync,
+            "status": _status,
+            "demo": _demo,
+            "sources": _sources,
+            "doctor": _doctor,
+            "userdata": _userdata,
+        }[args.command]
         return handler(settings, args)
     except SyncBusy as e:
         print(f"error: {e}", file=sys.stderr)
@@ -101,6 +161,46 @@ def _bench(rest: list[str]) -> int:
         return 130
 
 
+def _doctor(settings: Settings, args: argparse.Namespace) -> int:
+    from core import doctor
+
+    report = doctor.repair(settings) if args.repair else doctor.check(settings)
+    if args.json:
+        _print_json(report.as_dict())
+    else:
+        print(doctor.render(report))
+    return report.exit_code()
+
+
+def _userdata(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from core import backup
+
+    if args.userdata_command == "export":
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        path = Path(args.path) if args.path else backup.backups_dir(settings.data_dir) / f"userdata-{stamp}.json"
+        counts = backup.export(settings.db_path, path)
+        if args.json:
+            _print_json({"path": str(path), "rows": counts})
+        else:
+            print(f"exported to {path}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+        return 0
+    merged = backup.import_file(settings.db_path, Path(args.path))
+    if args.json:
+        _print_json({name: vars(m) | {"skipped_tables": list(m.skipped_tables)} for name, m in merged.items()})
+    else:
+        for name, m in merged.items():
+            if m.skipped_tables:
+                print(f"{name}: not in this data folder, skipped")
+            else:
+                print(
+                    f"{name}: {m.inserted:,} added, {m.updated:,} updated (newer), {m.kept_local:,} kept (local as new)"
+                )
+    return 0
+
+
 def _print_json(obj: Any) -> None:
     print(json.dumps(obj, indent=2, default=str))
 
@@ -121,10 +221,14 @@ def _report(result: Any, as_json: bool) -> int:
             )
         for reason, n in sorted(result.reject_reasons.items(), key=lambda kv: -kv[1]):
             print(f"  rejected {n:,}: {reason}")
+        for w in result.warnings:
+            print(f"  warning: {w}")
         print(
             f"  {result.jobs_per_s:,.0f} jobs/s, peak RSS {result.peak_rss_mb:,.0f} MB, phases "
             + ", ".join(f"{k} {v:.2f}s" for k, v in result.phases.items())
         )
+    if result.status in ("ok", "partial") and result.error:
+        return 1  # published, but the index (or another after-publish step) failed: not "ok"
     return 0 if result.status in ("ok", "partial") else 1
 
 
@@ -183,7 +287,13 @@ def status_dict(settings: Settings, runs: int = 5) -> dict[str, Any]:
         "config": str(settings.config_path) if settings.config_path else None,
         "snapshot": None
         if snap is None
-        else {"version": snap.version, "rows": snap.rows, "created_at": snap.created_at, "demo": snap.demo},
+        else {
+            "version": snap.version,
+            "rows": snap.rows,
+            "created_at": snap.created_at,
+            "demo": snap.demo,
+            "fallback": snap.fallback,
+        },
         "demo": bool(snap and snap.demo),
         "last_counts": last_done["counts"] if last_done else None,
         "alerts": [asdict(a) for a in alerts_for_status(settings)],
@@ -220,6 +330,8 @@ def _status(settings: Settings, args: argparse.Namespace) -> int:
     else:
         label = " — demo data: add sources in jobdash.toml" if snap["demo"] else ""
         print(f"snapshot v{snap['version']}: {snap['rows']:,} jobs, published {snap['created_at']}{label}")
+        if snap["fallback"]:
+            print(f"warning: {snap['fallback']} (`python -m core doctor --repair` repoints CURRENT)")
     if doc["last_counts"]:
         print("last run: " + ", ".join(f"{k} {v:,}" for k, v in doc["last_counts"].items()))
     for a in doc["alerts"]:

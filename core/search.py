@@ -525,6 +525,18 @@ class DescriptionIndex:
         """Every document's integer id (fts_id of its job id)."""
         return pa.array([r[0] for r in self._conn().execute("SELECT id FROM docs")], pa.int64())
 
+    def documents(self, job_ids: Sequence[str]) -> dict[str, tuple[str, str, str]]:
+        """(title, company, description) of these jobs, as indexed (doctor restores a damaged segment from it)."""
+        out: dict[str, tuple[str, str, str]] = {}
+        conn = self._conn()
+        for start in range(0, len(job_ids), BATCH_ROWS):
+            chunk = list(job_ids[start : start + BATCH_ROWS])
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT job_id, title, company, description FROM docs WHERE job_id IN ({marks})"  # noqa: S608
+            for r in conn.execute(sql, chunk).fetchall():
+                out[r[0]] = (r[1], r[2], r[3])
+        return out
+
     def delete_fts_ids(self, ids: Sequence[int]) -> int:
         """Delete documents by integer id (the catch-up of deletions a killed run never made)."""
         conn = self._conn()

@@ -25,7 +25,7 @@ import psutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from core import lock, schema, snapshots, watches
+from core import backup, lock, schema, snapshots, watches
 from core.clock import iso, utcnow
 from core.errors import JobdashError, StorageError, SyncBusy
 from core.normalize import normalize
@@ -702,6 +702,10 @@ def _run_locked(
                 warnings.append(f"old snapshots not pruned: {type(e).__name__}: {e}")
             phases["index"] = time.perf_counter() - t
             phases["watches"] = watches.after_publish(settings, run_id, version, engine.con)  # never raises
+            try:  # what cannot be re-fetched is copied out after each run that changed it
+                backup.backup_if_changed(settings.data_dir, settings.db_path)
+            except (JobdashError, OSError) as e:
+                warnings.append(f"user data not backed up: {e}")
 
         elapsed = time.perf_counter() - t_run
         phases["total"] = elapsed
