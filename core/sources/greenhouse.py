@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from core.sources.base import FetchContext, Fetched, SourceConfig, optional
+from core.sources.base import FetchContext, Fetched, SourceConfig
 from core.sources.http import (
     JsonClient,
     http_options,
@@ -26,8 +26,7 @@ from core.sources.http import (
     raw_table,
     text,
     title_case_token,
-    token,
-    validate_http_options,
+    validate_board,
 )
 
 DEFAULT_BASE_URL = "https://boards-api.greenhouse.io"
@@ -116,9 +115,7 @@ class GreenhouseSource:
 
     @classmethod
     def validate(cls, options: Mapping[str, Any], where: str) -> None:
-        token(options, "board", where)
-        optional(options, "company", where, str, None)
-        validate_http_options(options, where, ("board", "company"))
+        validate_board(options, where, "board")
 
     def fetch(self, ctx: FetchContext) -> Fetched:
         ctx.progress(0.0, f"fetching {self.label}")

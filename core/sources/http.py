@@ -45,7 +45,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from core.errors import ConfigError, SourceError
 from core.schema import RAW_ARROW_TYPES
-from core.sources.base import FetchContext, SourceConfig
+from core.sources.base import FetchContext, SourceConfig, optional
 
 USER_AGENT = "jobdash/0.1 (+local job-search dashboard)"
 MAX_REQUEST_TIMEOUT_S = 30.0  # one request never waits longer, whatever the source's overall timeout
@@ -127,6 +127,16 @@ def token(options: Mapping[str, Any], key: str, where: str) -> str:
     if "/" in value or "?" in value or "#" in value or value != value.strip():
         raise ConfigError(f"{where}{key}: expected a bare token such as 'acme', got {value!r}")
     return value
+
+
+def validate_board(
+    options: Mapping[str, Any], where: str, token_key: str, name_key: str = "company", extra: Iterable[str] = ()
+) -> None:
+    """A board named by one token option plus an optional display-name option, the shared HTTP options and
+    ``extra`` keys the adapter checks itself: the options of most ATS adapters."""
+    token(options, token_key, where)
+    optional(options, name_key, where, str, None)
+    validate_http_options(options, where, (token_key, name_key, *extra))
 
 
 class _Retryable(Exception):

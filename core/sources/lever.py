@@ -22,8 +22,7 @@ from core.sources.http import (
     raw_table,
     text,
     title_case_token,
-    token,
-    validate_http_options,
+    validate_board,
 )
 
 BASE_URLS = {"global": "https://api.lever.co", "eu": "https://api.eu.lever.co"}
@@ -73,15 +72,13 @@ class LeverSource:
 
     @classmethod
     def validate(cls, options: Mapping[str, Any], where: str) -> None:
-        token(options, "site", where)
-        optional(options, "company", where, str, None)
         region = optional(options, "region", where, str, "global")
         if region not in BASE_URLS:
             raise ConfigError(f"{where}region: expected one of {', '.join(BASE_URLS)}, got {region!r}")
         size = optional(options, "page_size", where, int, DEFAULT_PAGE_SIZE)
         if not 1 <= size <= 1000:
             raise ConfigError(f"{where}page_size: expected 1..1000, got {size!r}")
-        validate_http_options(options, where, ("site", "company", "region", "page_size"))
+        validate_board(options, where, "site", extra=("region", "page_size"))
 
     def fetch(self, ctx: FetchContext) -> Fetched:
         rows: list[dict[str, Any]] = []

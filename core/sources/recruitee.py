@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from core.sources.base import FetchContext, Fetched, SourceConfig, optional
+from core.sources.base import FetchContext, Fetched, SourceConfig
 from core.sources.http import (
     JsonClient,
     flag,
@@ -17,8 +17,7 @@ from core.sources.http import (
     raw_table,
     text,
     title_case_token,
-    token,
-    validate_http_options,
+    validate_board,
 )
 
 COLUMNS = (
@@ -42,9 +41,7 @@ class RecruiteeSource:
 
     @classmethod
     def validate(cls, options: Mapping[str, Any], where: str) -> None:
-        token(options, "company", where)
-        optional(options, "company_name", where, str, None)
-        validate_http_options(options, where, ("company", "company_name"))
+        validate_board(options, where, "company", "company_name")
 
     def fetch(self, ctx: FetchContext) -> Fetched:
         ctx.progress(0.0, f"fetching {self.label}")

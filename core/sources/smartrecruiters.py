@@ -22,8 +22,7 @@ from core.sources.http import (
     objects,
     raw_table,
     text,
-    token,
-    validate_http_options,
+    validate_board,
 )
 
 DEFAULT_BASE_URL = "https://api.smartrecruiters.com"
@@ -65,15 +64,13 @@ class SmartRecruitersSource:
 
     @classmethod
     def validate(cls, options: Mapping[str, Any], where: str) -> None:
-        token(options, "company", where)
-        optional(options, "company_name", where, str, None)
         size = optional(options, "page_size", where, int, DEFAULT_PAGE_SIZE)
         if not 1 <= size <= 100:
             raise ConfigError(f"{where}page_size: expected 1..100, got {size!r}")
         n = optional(options, "max_details", where, int, DEFAULT_MAX_DETAILS)
         if n < 0:
             raise ConfigError(f"{where}max_details: expected a whole number >= 0, got {n!r}")
-        validate_http_options(options, where, ("company", "company_name", "page_size", "max_details"))
+        validate_board(options, where, "company", "company_name", ("page_size", "max_details"))
 
     def fetch(self, ctx: FetchContext) -> Fetched:
         postings: list[Mapping[str, Any]] = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from core.sources.base import FetchContext, Fetched, SourceConfig, optional
+from core.sources.base import FetchContext, Fetched, SourceConfig
 from core.sources.http import (
     JsonClient,
     flag,
@@ -17,8 +17,7 @@ from core.sources.http import (
     raw_table,
     text,
     title_case_token,
-    token,
-    validate_http_options,
+    validate_board,
 )
 
 DEFAULT_BASE_URL = "https://apply.workable.com"
@@ -41,9 +40,7 @@ class WorkableSource:
 
     @classmethod
     def validate(cls, options: Mapping[str, Any], where: str) -> None:
-        token(options, "account", where)
-        optional(options, "company", where, str, None)
-        validate_http_options(options, where, ("account", "company"))
+        validate_board(options, where, "account")
 
     def fetch(self, ctx: FetchContext) -> Fetched:
         ctx.progress(0.0, f"fetching {self.label}")
