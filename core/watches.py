@@ -512,7 +512,7 @@ class Candidates:
 
     TABLE = "jobs"
 
-    def __init__(self, settings: Settings, rows: pa.Table) -> None:
+    def __init__(self, settings: Settings, rows: pa.Table, *, fts_ids: bool = True) -> None:
         self.settings = settings
         self.con = duckdb.connect(":memory:", config={"threads": 2, "memory_limit": settings.memory_limit})
         self._index: DescriptionIndex | None = None
@@ -520,8 +520,8 @@ class Candidates:
         self.con.register("rows_in", rows)
         self.con.execute(
             f"CREATE TABLE {self.TABLE} AS SELECT {cols}, {query.SEARCH_EXPR} AS {query.SEARCH_COLUMN},"
-            f" 1 AS {query.DUP_SIZE}, {FTS_ID_SQL} AS {query.FTS_ID} FROM rows_in"
-        )
+            f" 1 AS {query.DUP_SIZE}, {FTS_ID_SQL if fts_ids else 'NULL::BIGINT'} AS {query.FTS_ID} FROM rows_in"
+        )  # fts_ids=False: no watch searches descriptions, so the md5 per row is skipped
         self.con.execute("CREATE TABLE fresh AS SELECT job_id, outcome FROM rows_in")
         self.con.unregister("rows_in")
         users = UserData(settings.db_path)
@@ -578,7 +578,7 @@ class Candidates:
         for w, f, r in items:
             if f.desc.strip():
                 found += self._run(*branch(w, f, r), desc=f.desc)
-        for wid, job_id, outcome in sorted(found):
+        for wid, job_id, outcome in found:
             out[wid].append((job_id, outcome))
         return out
 
@@ -608,7 +608,7 @@ def evaluate(settings: Settings, run_id: int, rows: pa.Table, now: datetime) -> 
         finally:
             users.close()
         if views and rows.num_rows:
-            cand = Candidates(settings, rows)
+            cand = Candidates(settings, rows, fts_ids=any(f.desc.strip() for f in views.values()))
             items = [(w.id, views[w.id], w.include_relisted) for w in active if w.id in views]
             try:
                 matched = cand.match(items)
