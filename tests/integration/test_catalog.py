@@ -311,7 +311,7 @@ def test_swap_on_new_snapshot_while_querying_from_threads(tmp_path: Path) -> Non
     assert cat.version == 4
     # old tables and enum types are gone
     tables = {r[0] for r in cat._con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-    assert tables == {cat._state.table, "user_jobs"}  # type: ignore[union-attr]
+    assert tables == {cat._state.table, "user_jobs", "watch_unseen"}  # type: ignore[union-attr]
     types = {
         r[0] for r in cat._con.execute("SELECT type_name FROM duckdb_types() WHERE type_name LIKE 'enum_%'").fetchall()
     }
