@@ -67,11 +67,11 @@ class Report:
 _TMP = re.compile(r"^\..*\.tmp$")
 
 
-def check(settings: Settings) -> Report:
+def check(settings: Settings, *, holding_lock: bool = False) -> Report:
     """Look, change nothing."""
     report = Report()
     _check_snapshots(settings, report)
-    _check_userdata(settings, report)
+    _check_userdata(settings, report, holding_lock)
     _check_index(settings, report)
     return report
 
@@ -80,18 +80,25 @@ def repair(settings: Settings) -> Report:
     """Check, then restore what can be restored, under the sync lock (raises SyncBusy while a sync runs)."""
     settings.ensure_dirs()
     with lock.sync_lock(settings.lock_path, "doctor"):
-        report = check(settings)
+        report = check(settings, holding_lock=True)
         report.repaired = True
-        for f in report.findings:
-            if f.repair is None:
-                continue
-            try:
-                f.result = _REPAIRS[f.repair](settings)
-                f.repaired = True
-            except (StorageError, OSError, duckdb.Error, pa.ArrowException) as e:
-                f.result = f"repair failed: {e}"
+        todo = report.findings
+        for _ in range(3):  # a repair can uncover the next thing (repointing leaves the damaged file behind)
+            for f in todo:
+                if f.repair is None:
+                    continue
+                try:
+                    f.result = _REPAIRS[f.repair](settings)
+                    f.repaired = True
+                except (StorageError, OSError, duckdb.Error, pa.ArrowException) as e:
+                    f.result = f"repair failed: {e}"
+            seen = {f.problem for f in report.findings}
+            todo = [f for f in check(settings, holding_lock=True).findings if f.problem not in seen and f.repair]
+            if not todo:
+                break
+            report.findings.extend(todo)
         # What the repairs left: checked again so the report says how the folder is now.
-        after = check(settings)
+        after = check(settings, holding_lock=True)
         report.checked["after_repair"] = {
             "problems": len(after.findings),
             "findings": [a.problem for a in after.findings],
@@ -269,7 +276,7 @@ def _restore_segment(settings: Settings) -> str:
 # --- jobdash.sqlite --------------------------------------------------------------------------------------
 
 
-def _check_userdata(settings: Settings, report: Report) -> None:
+def _check_userdata(settings: Settings, report: Report, holding_lock: bool = False) -> None:
     path = settings.db_path
     if not path.exists():
         return
@@ -292,7 +299,10 @@ def _check_userdata(settings: Settings, report: Report) -> None:
     try:
         log = RunLog(path)
         try:
-            stuck = [] if lock.is_locked(settings.lock_path) else log.stuck()
+            if holding_lock:  # no sync can be running: every run still marked running was killed
+                stuck = [dict(r) for r in log.conn.execute("SELECT id FROM runs WHERE status = 'running'").fetchall()]
+            else:
+                stuck = [] if lock.is_locked(settings.lock_path) else log.stuck()
         finally:
             log.close()
     except StorageError as e:
