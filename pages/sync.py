@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import boot, sources_form, sync_view
+from ui import boot, health, sources_form, sync_view
 
 boot.ensure_app()
 st.title("Sync", anchor=False)
@@ -13,5 +13,7 @@ st.subheader("Runs", anchor=False)
 sync_view.history()
 st.subheader("Sources", anchor=False)
 sync_view.source_health()
+st.subheader("Data folder", anchor=False)
+health.show()
 sources_form.manage_sources()
 sources_form.add_company()

@@ -113,3 +113,27 @@ def test_doctor_could_not_run_is_exit_2(folder: Settings) -> None:
     with lock.sync_lock(folder.lock_path, "test"):
         proc = cli(folder.data_dir, "doctor", "--repair")
     assert proc.returncode in (2, 3) and "a sync is already running" in proc.stderr
+
+
+def test_the_sync_page_shows_the_same_health(folder: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import APP, _clear_caches
+
+    monkeypatch.setenv("JOBDASH_DATA_DIR", str(folder.data_dir))
+    try:
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.switch_page("pages/sync.py")
+        at.run()
+        assert not at.exception
+        assert any(s.value.startswith("Data folder healthy") for s in at.success), [s.value for s in at.success]
+        _truncate(folder.snapshots_dir / snapshots.desc_name(1))
+        _clear_caches()
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.switch_page("pages/sync.py")
+        at.run()
+        assert not at.exception
+        assert any("problem(s) in the data folder" in w.value for w in at.warning), [w.value for w in at.warning]
+        assert any(snapshots.desc_name(1) in t.value for t in at.text)
+    finally:
+        _clear_caches()
