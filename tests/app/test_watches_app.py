@@ -3,6 +3,7 @@ grid; "Mark all seen" zeroes the count and shows the whole view again."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import pytest
@@ -71,3 +72,12 @@ def test_watch_form_watches_a_saved_view(demo_env: AppEnv) -> None:
     (w,) = WatchStore(demo_env.data_dir / "jobdash.sqlite").all()
     assert (w.view, w.quiet_hours, w.destinations) == ("engineers", "22:00-07:00", ("json://127.0.0.1:9/hook",))
     assert any(b.label == "engineers · 0 new" for b in at.sidebar.button)
+
+
+def test_analytics_charts_matches_per_watch_per_week(demo_env: AppEnv) -> None:
+    _watch(demo_env, "Weekly", JobFilter(), demo_env.job_ids[:4])
+    at = demo_env.app("pages/analytics.py")
+    assert any(h.value == "Watches" for h in at.subheader)
+    (chart,) = [c for c in at.get("plotly_chart") if "Watch matches per week" in c.proto.spec]
+    spec = json.loads(chart.proto.spec)
+    assert spec["data"][0]["name"] == "Weekly" and sum(spec["data"][0]["y"]) == 4
