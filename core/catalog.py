@@ -111,6 +111,24 @@ def _csv_safe(name: str) -> str:
     return f"CASE WHEN regexp_matches({col}, '{_FORMULA_START}') THEN chr(39) || {col} ELSE {col} END AS {col}"
 
 
+PAGE_CACHE_ENTRIES = 64
+
+
+def release_memory() -> bool:
+    """Hand freed heap memory back to the OS (glibc ``malloc_trim``); False where there is no glibc.
+
+    A snapshot load allocates large transient buffers (Parquet decode, ENUM casts, the sort); glibc keeps
+    freed chunks in its arenas, so the process RSS stays at the load's peak. Trimming after a load brings it
+    down to what the tables use."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        return bool(libc.malloc_trim(0))
+    except (OSError, AttributeError):
+        return False
+
+
 class Catalog:
     """Query the current snapshot; see the module docstring for how loads, swaps and user data work."""
 
@@ -140,6 +158,10 @@ class Catalog:
         # Exact totals by (table, user revision, filter): paging through one filter counts it once.
         self._counts: OrderedDict[tuple[str, int | None, int | None, JobFilter], int] = OrderedDict()
         self._counts_lock = threading.Lock()
+        # Finished pages by (table, user revision, filter, sort, cursor, direction, limit): the default view's
+        # first page is put here when a snapshot loads, the next page when a page is shown (prefetch).
+        self._pages: OrderedDict[tuple[Any, ...], Page] = OrderedDict()
+        self._pages_lock = threading.Lock()
         self._reload_users()
         self.refresh()
 
@@ -193,7 +215,16 @@ class Catalog:
             self._drop(old)
         swap_ms = (time.perf_counter() - t_swap) * 1000
         metrics.record_snapshot_load(loaded.snapshot.version, loaded.snapshot.rows, loaded.load_ms, swap_ms)
+        release_memory()  # the load's transient buffers go back to the OS instead of staying in malloc's arenas
+        self._warm_first_page()
         return True
+
+    def _warm_first_page(self) -> None:
+        """The default view's first page, computed once per loaded snapshot (the first rows after navigation)."""
+        try:
+            self.page(JobFilter())
+        except JobdashError as e:  # a warm-up that fails costs the first visitor a query, nothing more
+            log.warning("first page not precomputed: %s", e)
 
     def _load(self, snap: Snapshot) -> _Loaded:
         t0 = time.perf_counter()
@@ -379,9 +410,75 @@ class Catalog:
         direction: str = "next",
         limit: int = 100,
     ) -> Page:
-        """One page of the filtered set in sort order, with the exact total and keyset cursors."""
+        """One page of the filtered set in sort order, with the exact total and keyset cursors.
+
+        Pages are kept per loaded table and user-data revision (a small LRU): a prefetched or precomputed page
+        is answered without a query. A description search is never kept (its index changes on its own)."""
         t0 = time.perf_counter()
         shape = query.build_page(flt, sort, cursor, direction, limit)  # validates before anything runs
+        self.refresh(wait=False)
+        self._sync_users()
+        key = self._page_key(flt, sort, cursor, direction, limit)
+        if key is not None:
+            with self._pages_lock:
+                hit = self._pages.get(key)
+                if hit is not None:
+                    self._pages.move_to_end(key)
+            if hit is not None:
+                ms = (time.perf_counter() - t0) * 1000
+                return Page(hit.rows, hit.total, hit.has_next, hit.has_prev, hit.first_key, hit.last_key, ms)
+        out = self._page(flt, sort, cursor, direction, limit, shape, t0)
+        if key is not None and self._state is not None and key[0] == self._state.table:
+            with self._pages_lock:
+                self._pages[key] = out
+                while len(self._pages) > PAGE_CACHE_ENTRIES:
+                    self._pages.popitem(last=False)
+        return out
+
+    def _page_key(
+        self, flt: JobFilter, sort: Sort, cursor: tuple[Any, ...] | None, direction: str, limit: int
+    ) -> tuple[Any, ...] | None:
+        st = self._state
+        if st is None or flt.desc.strip():
+            return None
+        key = (st.table, self._user_rev, flt, sort, cursor, direction, limit)
+        try:
+            hash(key)
+        except TypeError:
+            return None
+        return key
+
+    def prefetch(
+        self, flt: JobFilter, sort: Sort, cursor: tuple[Any, ...] | None, direction: str, limit: int
+    ) -> threading.Thread | None:
+        """Compute a page in a background thread (the next page while the user looks at this one)."""
+        key = self._page_key(flt, sort, cursor, direction, limit)
+        if key is None:
+            return None
+        with self._pages_lock:
+            if key in self._pages:
+                return None
+
+        def work() -> None:
+            try:
+                self.page(flt, sort, cursor, direction, limit)
+            except JobdashError as e:
+                log.debug("prefetch failed: %s", e)
+
+        t = threading.Thread(target=work, name="jobdash-prefetch", daemon=True)
+        t.start()
+        return t
+
+    def _page(
+        self,
+        flt: JobFilter,
+        sort: Sort,
+        cursor: tuple[Any, ...] | None,
+        direction: str,
+        limit: int,
+        shape: tuple[str, Sequence[Any]],
+        t0: float,
+    ) -> Page:
         matches = self._description_matches(flt)
 
         def work(cur: duckdb.DuckDBPyConnection, table: str) -> tuple[pa.Table, int]:

@@ -57,9 +57,16 @@ def record_fragment(page: str, ms: float) -> None:
 
 def record_script(page: str, ms: float) -> None:
     """Record a page run in core.metrics; with JOBDASH_SCRIPT_LOG set, also append it to that file as JSON
-    lines (the browser benchmark reads it to split server script time from total time)."""
+    lines with the run's timed blocks (the browser benchmark reads it to split server time per block)."""
     metrics.record_script(page, ms)
+    blocks = metrics.run_blocks()  # the blocks this run timed (query, grid payload, detail …)
     path = os.environ.get("JOBDASH_SCRIPT_LOG")
     if path:
+        line = {
+            "page": page,
+            "ms": round(ms, 2),
+            "t": time.time(),
+            "blocks": {k: round(v, 2) for k, v in blocks.items()},
+        }
         with open(path, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"page": page, "ms": round(ms, 2), "t": time.time()}) + "\n")
+            f.write(json.dumps(line) + "\n")

@@ -130,6 +130,14 @@ def jobs(view: View, version: Versions) -> Page:
     return catalog().page(view.flt, view.sort, view.cursor, view.direction, view.limit)
 
 
+def prefetch_next(view: View, page: Page, version: Versions) -> None:
+    """Start computing the next page in the background (the catalog keeps it per snapshot and user revision),
+    so "Next" is answered without a query. Only when there is a next page and it is not cached already."""
+    if not page.has_next or page.last_key is None:
+        return
+    catalog().prefetch(view.flt, view.sort, page.last_key, "next", view.limit)
+
+
 @cached()
 def count(flt: JobFilter, version: Versions) -> int:
     return catalog().count(flt)

@@ -8,17 +8,20 @@ is neutralised (a comparator that keeps the server's order) so the rows appear e
 
 from __future__ import annotations
 
+import importlib
 import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import streamlit as st
-from st_aggrid import AgGrid, DataReturnMode, JsCode
+from st_aggrid import DataReturnMode, JsCode
+from st_aggrid.aggrid_utils import walk_gridOptions
+from st_aggrid.shared import StAggridTheme
 
 from core.catalog import Page
+from core.instrumentation import metrics
 from core.query import ColumnFilter, JobFilter, Sort
 from ui import keys, state
 from ui.cache import View
@@ -27,9 +30,14 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 100
 GRID_HEIGHT = 520
 TIME_FORMAT = "%Y-%m-%d %H:%M"
-# Header filters requery after this pause in typing. A rerun is a fragment run (~10–40 ms on the server) and a
-# newer one cancels a running one, so a short pause is cheap; AG Grid's own default of 500 ms felt laggy.
+# Header filters requery after this pause in typing; Enter applies at once (FILTER_ENTER below). A rerun is a
+# fragment run (~10–40 ms on the server) and a newer one cancels a running one, so a short pause is cheap.
 FILTER_DEBOUNCE_MS = 100
+# streamlit-aggrid's component, called directly: its AgGrid() wrapper turns the rows into pandas, hashes the
+# frame with pd.util.hash_pandas_object (~17 ms for 100 rows on this machine, more than the query) and only
+# then hands the frame to Streamlit, which turns it back into Arrow. We pass the Arrow table itself and a
+# data_hash of our own (the page's key: it changes exactly when the rows do).
+_COMPONENT = importlib.import_module("st_aggrid.AgGrid")._component_func
 
 
 @dataclass(frozen=True)
@@ -117,6 +125,38 @@ class LinkRenderer {
     }
   }
   getGui() { return this.eGui; }
+}
+""")
+# AG Grid waits debounceMs after the last keystroke even when Enter is pressed. This hook applies the typed
+# text at once on Enter: it sets the filter model from the floating filter's input and calls onFilterChanged,
+# so the rerun starts without the typing pause. It is installed once from onModelUpdated (streamlit-aggrid
+# owns onGridReady: its React prop wins over gridOptions.onGridReady).
+FILTER_ENTER = JsCode("""
+function(params) {
+  if (window.__jobdashEnterHook) { return; }
+  window.__jobdashEnterHook = true;
+  const api = params.api;
+  const root = document;
+  root.addEventListener('keydown', function(e) {
+    if (e.key !== 'Enter') { return; }
+    const input = e.target;
+    const cell = input && input.closest && input.closest('.ag-floating-filter');
+    if (!cell) { return; }
+    const idx = cell.getAttribute('aria-colindex');
+    const header = root.querySelector(".ag-header-cell[aria-colindex='" + idx + "']");
+    const colId = header && header.getAttribute('col-id');
+    if (!colId) { return; }
+    const model = Object.assign({}, api.getFilterModel() || {});
+    const text = (input.value || '').trim();
+    const kind = input.type === 'number' ? 'number' : 'text';
+    if (kind !== 'text') { return; }
+    const current = model[colId];
+    if (!text) { delete model[colId]; }
+    else if (current && current.filter === text) { return; }
+    else { model[colId] = {filterType: 'text', type: (current && current.type) || 'contains', filter: text}; }
+    api.setFilterModel(model);
+    api.onFilterChanged();
+  }, true);
 }
 """)
 STAR_FORMATTER = JsCode("function(p) { return p.value ? '★' : ''; }")
@@ -239,8 +279,8 @@ def _move(step: str) -> None:
 # --- rendering ----------------------------------------------------------------------------------------
 
 
-def frame(rows: pa.Table) -> pd.DataFrame:
-    """The page as the grid shows it: display columns only, timestamps as text (formatted in Arrow)."""
+def frame(rows: pa.Table) -> pa.Table:
+    """The page as the grid shows it: display columns only, timestamps as text (formatted in Arrow, no pandas)."""
     cols = []
     names = []
     for c in COLUMNS:
@@ -253,7 +293,7 @@ def frame(rows: pa.Table) -> pd.DataFrame:
             col = col.cast(pa.string())
         cols.append(col)
         names.append(c.field)
-    return pa.Table.from_arrays(cols, names=names).to_pandas()
+    return pa.Table.from_arrays(cols, names=names)
 
 
 def _column_def(c: GridColumn) -> dict[str, Any]:
@@ -317,45 +357,90 @@ def grid_options(m: dict[str, Any], selected_ids: list[str], fields: list[str]) 
         "suppressColumnVirtualisation": True,  # ~16 columns: render them all (and let tests read every cell)
         "rowHeight": 32,
         "overlayNoRowsTemplate": "No jobs match these filters",
+        "onModelUpdated": FILTER_ENTER,
     }
     if initial:
         opts["initialState"] = initial
     return opts
 
 
-def show(page: Page, v: View) -> list[str]:
-    """Render the window, the count and the pager; return the selected job ids."""
-    first = (v.page_no - 1) * v.limit + 1 if page.rows.num_rows else 0
-    last = first + page.rows.num_rows - 1 if page.rows.num_rows else 0
-    st.markdown(
-        f"**{page.total:,}** jobs match · showing {first:,}–{max(last, 0):,} (page {v.page_no})"
-        f" · query {page.elapsed_ms:,.0f} ms"
-    )
-    st.session_state[keys.PAGE_CURSOR + "_edges"] = {"first": page.first_key, "last": page.last_key}
-    m = model()
-    chosen = selected()
-    df = frame(page.rows)
-    # Restore sort/filter/selection only when the grid mounts (no value from it yet). Once it is live the
-    # options stay constant, so a rerun only swaps rowData instead of rebuilding every column.
-    mounted = st.session_state.get(keys.GRID) is not None
-    options = grid_options({} if mounted else m, [] if mounted else chosen, list(df.columns))
-    AgGrid(
-        df,
+_THEME = StAggridTheme(None)
+_THEME["themeName"] = "streamlit"
+_OPTIONS: dict[tuple[str, ...], dict[str, Any]] = {}  # the live grid's options per column set, JsCode as text
+
+
+def _live_options(fields: tuple[str, ...]) -> dict[str, Any]:
+    """The options of a mounted grid: built once per column set (a rerun then only swaps rowData)."""
+    if fields not in _OPTIONS:
+        _OPTIONS[fields] = _as_text(grid_options({}, [], list(fields)))
+    return _OPTIONS[fields]
+
+
+def _as_text(options: dict[str, Any]) -> dict[str, Any]:
+    walk_gridOptions(options, lambda v: v.js_code if isinstance(v, JsCode) else v)
+    return options
+
+
+def render(rows: pa.Table, options: dict[str, Any], data_hash: str) -> Any:
+    """streamlit-aggrid's component with the same arguments its AgGrid() wrapper sends, minus the pandas
+    round trip: ``rows`` go to Streamlit as Arrow; ``data_hash`` tells the grid when to swap its rows."""
+    return _COMPONENT(
+        data=rows,
+        data_hash=data_hash,
         gridOptions=options,
         height=GRID_HEIGHT,
         data_return_mode=DataReturnMode.CUSTOM,
-        custom_jscode_for_grid_return=RETURN_MODEL,
-        update_on=["sortChanged", "filterChanged", "selectionChanged"],
+        frame_dtypes="",
         allow_unsafe_jscode=True,
-        theme="streamlit",
+        columns_state=None,
+        custom_css={},
+        default=None,
+        enable_enterprise_modules=False,
         key=keys.GRID,
-        show_toolbar=False,
-        show_search=False,
+        license_key=None,
+        manual_update=False,
+        on_change=None,
+        pro_assets=None,
         show_download_button=False,
+        show_search=False,
+        show_toolbar=False,
+        custom_jscode_for_grid_return=RETURN_MODEL.js_code,
+        should_grid_return=None,
+        theme=_THEME,
+        debug=False,
+        update_on=["sortChanged", "filterChanged", "selectionChanged"],
         use_json_serialization=False,
+        server_sync_strategy="client_wins",
     )
-    a, b, c, _ = st.columns([1, 1, 1, 5])
-    a.button("« First", key=keys.PAGE_FIRST, on_click=_move, args=("first",), disabled=v.page_no <= 1)
-    b.button("◀ Previous", key=keys.PAGE_PREV, on_click=_move, args=("prev",), disabled=not page.has_prev)
-    c.button("Next ▶", key=keys.PAGE_NEXT, on_click=_move, args=("next",), disabled=not page.has_next)
+
+
+def show(page: Page, v: View, data_key: str = "", page_name: str = "Jobs") -> list[str]:
+    """Render the window, the count and the pager; return the selected job ids.
+
+    ``data_key`` names the rows' content (the view's key + snapshot version + user-data revision): the grid
+    swaps its rows only when it changes. Each part is timed as a block of ``page_name``'s run."""
+    with metrics.timed_block(page_name, "payload"):
+        first = (v.page_no - 1) * v.limit + 1 if page.rows.num_rows else 0
+        last = first + page.rows.num_rows - 1 if page.rows.num_rows else 0
+        st.session_state[keys.PAGE_CURSOR + "_edges"] = {"first": page.first_key, "last": page.last_key}
+        m = model()
+        chosen = selected()
+        table = frame(page.rows)
+        # Restore sort/filter/selection only when the grid mounts (no value from it yet). Once it is live the
+        # options stay constant, so a rerun only swaps rowData instead of rebuilding every column.
+        mounted = st.session_state.get(keys.GRID) is not None
+        fields = tuple(table.column_names)
+        options = _live_options(fields) if mounted else _as_text(grid_options(m, chosen, list(fields)))
+        data_hash = data_key or f"{v.key()}|{page.total}|{page.first_key!r}|{page.last_key!r}"
+    with metrics.timed_block(page_name, "grid"):
+        st.markdown(
+            f"**{page.total:,}** jobs match · showing {first:,}–{max(last, 0):,} (page {v.page_no})"
+            f" · query {page.elapsed_ms:,.0f} ms"
+        )
+        render(table, options, data_hash)
+    with metrics.timed_block(page_name, "pager"):
+        a, b, c, _ = st.columns([1, 1, 1, 5])
+        a.button("« First", key=keys.PAGE_FIRST, on_click=_move, args=("first",), disabled=v.page_no <= 1)
+        b.button("◀ Previous", key=keys.PAGE_PREV, on_click=_move, args=("prev",), disabled=not page.has_prev)
+        c.button("Next ▶", key=keys.PAGE_NEXT, on_click=_move, args=("next",), disabled=not page.has_next)
     return chosen

@@ -286,6 +286,65 @@ def snapshot(settings: Settings) -> None:
         st.caption(f"Snapshot load time: {NOT_MEASURED} in this process.")
 
 
+def blocks(window_s: float | None) -> None:
+    """Each timed block of a page run (the Jobs fragment: state, query, payload, grid, pager, bulk, detail,
+    export, prefetch): where the server's part of an interaction goes, measured in this process."""
+    st.subheader("Where a page run's time goes", anchor=False)
+    per = metrics.REGISTRY.blocks(window_s)
+    if not per:
+        st.caption(f"Page blocks: {NOT_MEASURED} in this window (open the Jobs page and sort, filter or page).")
+        return
+    totals: dict[str, float] = {}
+    for (page, _block), s in per.items():
+        totals[page] = totals.get(page, 0.0) + s.total
+    rows = [
+        {"page": page, "block": block, "timed runs": s.count, "p50 ms": s.p50, "p95 ms": s.p95, "max ms": s.max,
+         "share of the page's block time": f"{100 * s.total / totals[page]:.0f}%" if totals[page] else ""}
+        for (page, block), s in per.items()
+    ]  # fmt: skip
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config=MS_COLUMNS)
+
+
+SPLIT_PARTS = (
+    ("from_input", "input → rows"),
+    ("to_send", "input → ws send"),
+    ("round_trip", "ws round trip"),
+    ("server_script", "server script"),
+    ("render", "last frame → rows"),
+)
+
+
+def browser_split(settings: Settings) -> None:
+    """The latest browser benchmark's split per action (p50 / p95 ms), as measured in headless Chromium."""
+    st.subheader("Browser: where each interaction's time goes", anchor=False)
+    with_split = [
+        d for d in bench_results.all_results(settings.bench_dir)
+        if any("from_input" in b for b in ((d.get("browser") or {}).get("breakdown") or {}).values())
+    ]  # fmt: skip
+    doc = with_split[-1] if with_split else None
+    browser = (doc or {}).get("browser") or {}
+    breakdown = browser.get("breakdown") or {}
+    if not breakdown or not any("from_input" in b for b in breakdown.values()):
+        st.caption(f"Browser split: {NOT_MEASURED} — run `python -m core bench browser`.")
+        return
+    st.caption(
+        f"{doc.get('created_at') if doc else ''} · {browser.get('jobs', 0):,} jobs · {browser.get('repeats')} repeats"
+        " · p50 / p95 ms from the input event in the page"
+    )
+    rows = []
+    for action, b in breakdown.items():
+        row: dict[str, Any] = {"action": action}
+        for key, label in SPLIT_PARTS:
+            summ = b.get(key)
+            row[label] = f"{summ['median']:.0f} / {summ['p95']:.0f}" if summ and summ.get("n") else "—"
+        blocks = b.get("blocks") or {}
+        row["server blocks (p50 ms)"] = ", ".join(f"{k} {v['median']:.1f}" for k, v in blocks.items()) or "—"
+        row["target"] = b.get("target", "")
+        row["met"] = {True: "yes", False: "no"}.get(b.get("met"), "")
+        rows.append(row)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+
 def benchmarks(settings: Settings) -> None:
     st.subheader("Benchmarks", anchor=False)
     doc = bench_results.latest_results(settings.bench_dir)
@@ -330,6 +389,8 @@ def render() -> None:
     slow_queries(window_s)
     caches(window_s)
     scripts(window_s)
+    blocks(window_s)
+    browser_split(settings)
     system(monitor.SAMPLER.history())
     sync_history(m.runs)
     snapshot(settings)

@@ -106,6 +106,16 @@ class ScriptSample:
 
 
 @dataclass(frozen=True)
+class BlockSample:
+    """One timed block of a page run (the query, the grid payload, the detail panel …)."""
+
+    page: str
+    block: str
+    ms: float
+    at: float
+
+
+@dataclass(frozen=True)
 class SnapshotLoad:
     version: int
     rows: int
@@ -193,6 +203,7 @@ class Registry:
         self._cache: deque[CacheEvent] = deque(maxlen=capacity)
         self._scripts: deque[ScriptSample] = deque(maxlen=5_000)
         self._loads: deque[SnapshotLoad] = deque(maxlen=500)
+        self._blocks: deque[BlockSample] = deque(maxlen=capacity)
 
     # ------------------------------------------------------------ recording
 
@@ -218,6 +229,11 @@ class Registry:
         with self._lock:
             self._scripts.append(sample)
 
+    def record_block(self, page: str, block: str, ms: float) -> None:
+        sample = BlockSample(page, block, float(ms), self.clock())
+        with self._lock:
+            self._blocks.append(sample)
+
     def record_snapshot_load(self, version: int, rows: int, load_ms: float, swap_ms: float) -> None:
         load = SnapshotLoad(int(version), int(rows), float(load_ms), float(swap_ms), self.clock())
         with self._lock:
@@ -225,7 +241,7 @@ class Registry:
 
     def reset(self) -> None:
         with self._lock:
-            for buf in (self._queries, self._slow, self._cache, self._scripts, self._loads):
+            for buf in (self._queries, self._slow, self._cache, self._scripts, self._loads, self._blocks):
                 buf.clear()
 
     # ------------------------------------------------------------ reading
@@ -296,6 +312,16 @@ class Registry:
         with self._lock:
             return [s for s in self._scripts if s.at >= since]
 
+    def blocks(self, window_s: float | None = None) -> dict[tuple[str, str], LatencySummary]:
+        """Per (page, block): run-time percentiles of that block of the page's script (ms), in first-seen order."""
+        since = self._since(window_s)
+        with self._lock:
+            items = [b for b in self._blocks if b.at >= since]
+        groups: dict[tuple[str, str], list[float]] = {}
+        for b in items:
+            groups.setdefault((b.page, b.block), []).append(b.ms)
+        return {k: LatencySummary.of(v) for k, v in groups.items()}
+
     def snapshot_loads(self) -> list[SnapshotLoad]:
         """Every recorded snapshot load, oldest first."""
         with self._lock:
@@ -317,6 +343,39 @@ def record_cache(name: str, hit: bool) -> None:
 
 def record_script(page: str, ms: float) -> None:
     REGISTRY.record_script(page, ms)
+
+
+def record_block(page: str, block: str, ms: float) -> None:
+    REGISTRY.record_block(page, block, ms)
+
+
+_run = threading.local()  # the blocks timed so far in this thread's current script run
+
+
+def run_blocks(*, clear: bool = True) -> dict[str, float]:
+    """Milliseconds per block timed on this thread since the last clear (one script run stays on one thread)."""
+    out: dict[str, float] = dict(getattr(_run, "blocks", None) or {})
+    if clear:
+        _run.blocks = {}
+    return out
+
+
+@contextmanager
+def timed_block(page: str, block: str, registry: Registry | None = None) -> Iterator[None]:
+    """Time one block of a page run: recorded per (page, block) and kept for this run's log line.
+
+    Recorded in ``finally``: a block cut short by a rerun (Streamlit stops a script with an exception) still
+    counts the time it took."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        ms = (time.perf_counter() - start) * 1000
+        (registry or REGISTRY).record_block(page, block, ms)
+        blocks = getattr(_run, "blocks", None)
+        if blocks is None:
+            blocks = _run.blocks = {}
+        blocks[block] = blocks.get(block, 0.0) + ms
 
 
 def record_snapshot_load(version: int, rows: int, load_ms: float, swap_ms: float) -> None:

@@ -116,9 +116,10 @@ def test_frame_formats_timestamps_as_text_and_keeps_only_grid_columns() -> None:
             "desc_file": ["x"],
         }
     )
-    df = frame(rows)
-    assert list(df.columns) == ["title", "posted_at", "job_id"]
-    assert df["posted_at"][0] == "2025-06-03 14:05"
+    table = frame(rows)  # Arrow all the way: no pandas round trip before the grid
+    assert isinstance(table, pa.Table)
+    assert table.column_names == ["title", "posted_at", "job_id"]
+    assert table.column("posted_at")[0].as_py() == "2025-06-03 14:05"
 
 
 def test_funnel_counts_jobs_that_reached_each_stage() -> None:

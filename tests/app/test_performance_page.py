@@ -165,3 +165,34 @@ def test_window_picker_and_benchmark_results(settings: Settings) -> None:
     at.selectbox(key=perf.WINDOW).set_value("since the dashboard started").run()
     assert not at.exception
     assert frame_with(at, "p99 ms")["queries"].tolist() == [1]
+
+
+def test_block_split_and_browser_split_are_the_measured_figures(settings: Settings) -> None:
+    for ms in (2.0, 4.0, 6.0):
+        with metrics.timed_block("Jobs", "query"):
+            pass
+        metrics.record_block("Jobs", "grid", ms)
+    assert metrics.run_blocks().keys() == {"query"}  # what this thread's run timed, then cleared
+    assert metrics.run_blocks() == {}
+    settings.bench_dir.mkdir(parents=True)
+    split = {"median": 12.0, "p95": 30.0, "n": 15}
+    doc = {
+        "created_at": "2026-11-02T00:00:00Z",
+        "params": {"jobs": 100000},
+        "browser": {
+            "jobs": 100000, "repeats": 15,
+            "breakdown": {"header sort": {"from_input": {"median": 88.0, "p95": 140.0, "n": 15}, "to_send": split,
+                                          "blocks": {"query": {"median": 3.5, "p95": 4.0, "n": 15}},
+                                          "target": "median ≤ 100 / p95 ≤ 150 ms", "met": True}},
+        },
+        "figures": [],
+    }  # fmt: skip
+    (settings.bench_dir / "bench-20261102T000000000000Z.json").write_text(json.dumps(doc), encoding="utf-8")
+    at = run_page()
+    blocks = frame_with(at, "block").set_index("block")
+    assert blocks.loc["grid", "timed runs"] == 3 and blocks.loc["grid", "p95 ms"] == 6.0
+    assert blocks.loc["grid", "max ms"] == 6.0 and blocks.loc["query", "timed runs"] == 3
+    browser = frame_with(at, "input → ws send").set_index("action")
+    assert browser.loc["header sort", "input → rows"] == "88 / 140"
+    assert browser.loc["header sort", "input → ws send"] == "12 / 30"
+    assert browser.loc["header sort", "server blocks (p50 ms)"] == "query 3.5" and browser.loc["header sort", "met"] == "yes"
