@@ -597,7 +597,14 @@ def code_identity(app_dir: Path) -> dict[str, Any]:
 
 
 @contextmanager
-def server(data_dir: Path, log: Path, port: int = 0, ready_s: float = 120.0, app_dir: Path = ROOT) -> Iterator[Server]:
+def server(
+    data_dir: Path,
+    log: Path,
+    port: int = 0,
+    ready_s: float = 120.0,
+    app_dir: Path = ROOT,
+    options: Sequence[str] = (),
+) -> Iterator[Server]:
     """``streamlit run app.py`` on 127.0.0.1 with the data folder; stopped (terminate, then kill) on exit."""
     port = port or free_port()
     env = {**os.environ, "JOBDASH_DATA_DIR": str(data_dir)}
@@ -606,6 +613,9 @@ def server(data_dir: Path, log: Path, port: int = 0, ready_s: float = 120.0, app
         sys.executable, "-m", "streamlit", "run", str(app_dir / "app.py"), "--server.headless", "true",
         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
+    for opt in options:  # "runner.postScriptGC=false" → --runner.postScriptGC false
+        name, _, value = opt.partition("=")
+        cmd += [f"--{name.strip()}", value.strip()]
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, cwd=app_dir, env=env, stdout=out, stderr=subprocess.STDOUT)
     srv = Server(proc, port, log)
@@ -782,6 +792,23 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+BEGIN, END = "<!-- load_test: begin (generated) -->", "<!-- load_test: end -->"
+
+
+def merge_section(path: Path, section: str) -> str:
+    """The file with its generated section replaced (text outside the markers, e.g. an analysis, is kept)."""
+    block = f"{BEGIN}\n{section.rstrip()}\n{END}\n"
+    try:
+        old = path.read_text(encoding="utf-8")
+    except OSError:
+        return block
+    if BEGIN in old and END in old:
+        head, rest = old.split(BEGIN, 1)
+        tail = rest.split(END, 1)[1].lstrip("\n")
+        return head + block + ("\n" + tail if tail else "")
+    return block
+
+
 def _fmt(x: Any) -> str:
     if x is None:
         return "—"
@@ -826,6 +853,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--rev", help="serve the app as committed at this git revision (exported; default: the working tree)"
     )
+    p.add_argument("--streamlit-opt", action="append", default=[], metavar="NAME=VALUE",
+                   help="a Streamlit config option for the server, e.g. runner.postScriptGC=false (repeatable)")  # fmt: skip
     p.add_argument("--json", type=Path, help="results file (default data/bench/load-<jobs>.json)")
     p.add_argument("--markdown", type=Path, default=ROOT / "docs" / "bench_load.md")
     return p
@@ -852,7 +881,7 @@ def main(argv: list[str] | None = None) -> int:
             code = {"app_dir": f"git archive {args.rev}", "commit": export_rev(args.rev, app_dir), "dirty_files": []}
         else:
             code = code_identity(ROOT)
-        with server(data_dir, tmp / "server.log", args.port, app_dir=app_dir) as srv:
+        with server(data_dir, tmp / "server.log", args.port, app_dir=app_dir, options=args.streamlit_opt) as srv:
             print(f"server pid {srv.proc.pid} on 127.0.0.1:{srv.port}", flush=True)
             result = run_levels(srv, levels, args.duration, args.max_actions, args.think, args.timeout, args.seed)
             result["server_log_tail"] = srv.tail(10)
@@ -879,7 +908,7 @@ def main(argv: list[str] | None = None) -> int:
     result["verdict"] = verdict(result)
     out = args.json or ROOT / "data" / "bench" / f"load-{args.jobs}.json"
     _write_atomic(out, json.dumps(result, indent=2) + "\n")
-    _write_atomic(args.markdown, markdown(result))
+    _write_atomic(args.markdown, merge_section(args.markdown, markdown(result)))
     print(f"wrote {out} and {args.markdown}")
     for v in result["verdict"]:
         print(f"  {'ok  ' if v['met'] else 'MISS'} {v['target']}: {v['measured']}")
