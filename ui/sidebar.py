@@ -88,6 +88,8 @@ def render() -> None:
             if snap.demo:
                 st.info(DEMO_LABEL)
             st.caption(f"Catalog v{snap.version} · {snap.rows:,} jobs · published {snap.created_at[:16]}")
+            if snap.fallback:  # a damaged pointer or snapshot: an older valid one is shown, and we say so
+                st.warning(f"{snap.fallback} — `python -m core doctor --repair` fixes the pointer.")
         if cat.load_error:
             st.error(cat.load_error)
         live.notice()

@@ -150,3 +150,19 @@ def test_an_edit_while_another_process_writes_says_so(demo_env: AppEnv, held: li
     no_traceback(at)
     assert any(m.startswith("jobdash.sqlite: database is locked") for m in errors(at)), errors(at)
     assert match_count(at) > 0, "reads go on (WAL): the grid is still there"
+
+
+def test_a_damaged_current_snapshot_is_said_in_the_sidebar(demo_env: AppEnv) -> None:
+    from core import snapshots
+    from core.settings import load_settings
+
+    d = load_settings().snapshots_dir
+    snap = snapshots.current(d)
+    assert snap is not None
+    broken = snap.version + 1
+    (d / snapshots.jobs_name(broken)).write_bytes(b"not parquet")
+    snapshots.publish(d, broken, 10, "2026-12-01T00:00:00", demo=False)
+    at = run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("doctor --repair" in w.value for w in at.sidebar.warning), [w.value for w in at.sidebar.warning]
+    assert match_count(at) > 0  # the older valid snapshot is shown
