@@ -1027,6 +1027,7 @@ def run(
                 "ids_filters": both_st,
                 "top": top_st,
                 "filtered_total": page[1],
+                "ids_sha1": hashlib.sha1(arr.tobytes(), usedforsecurity=False).hexdigest(),  # compare across runs
             }
             say(
                 f"  {q.kind:7} {len(arr):>9,} hits  ids p50 {ids_st['p50']:8.1f} ms  +filters p50"
@@ -1110,23 +1111,37 @@ def table(doc: dict[str, Any]) -> list[str]:
     return lines
 
 
-def markdown(doc: dict[str, Any]) -> str:
+def markdown(doc: dict[str, Any], title: str | None = None) -> str:
     n = doc["jobs"]
+    load = doc["machine"].get("loadavg_at_start")
     libs = ", ".join(f"{e['name']}: {e['library']}" for e in doc["engines"])
     out = [
-        f"## Description search engines at {n:,} documents",
+        title or f"## Description search engines at {n:,} documents",
         "",
         f"`.venv/bin/python -m benchmarks.search_engines --jobs {n}` ({doc['at']}, {doc['machine']['cpus']} cores"
         f" shared, one engine at a time, one thread each; {doc['runs']} timed runs per figure after a warm-up).",
         f"Libraries: {libs}. Filters: workplace_type in {doc['filters']['workplace_type']}, a page of"
         f" {doc['filters']['page']} in posted_at order + the count, in DuckDB (1 thread) over the matching ids."
         " The matching-id sets were asserted identical across engines for every query, after the build and"
-        " after the update.",
+        " after the update."
+        + (f" Load average at the start: {load[0]:.1f} (1 min) on {doc['machine']['cpus']} cores." if load else ""),
         "",
         *table(doc),
         "",
     ]
     return "\n".join(out)
+
+
+def all_results(out: Path, doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """This run's document and the saved one of every other corpus size, largest first."""
+    docs = {doc["jobs"]: doc}
+    for path in out.glob("search_engines-*.json"):
+        try:
+            other = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        docs.setdefault(int(other.get("jobs", 0)), other)
+    return [docs[n] for n in sorted(docs, reverse=True) if n]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -1163,7 +1178,8 @@ def main(argv: list[str] | None = None) -> int:
             # the hand-written reading of the figures (after the marker) survives a rerun
             kept = args.markdown.read_text() if args.markdown.exists() else ""
             tail = kept[kept.index(ANALYSIS_MARK) :] if ANALYSIS_MARK in kept else ""
-            args.markdown.write_text(markdown(doc) + ("\n" + tail if tail else ""))
+            sections = [markdown(d) for d in all_results(args.out, doc)]
+            args.markdown.write_text("\n".join(sections) + ("\n" + tail if tail else ""))
 
     try:
         doc = run(args.jobs, args.runs, engines, work, say, save)
