@@ -686,6 +686,10 @@ def run_levels(
             "per_action": {a: tallies[a].summary() for a in REPORTED},
             "all_actions": _merge([tallies[a] for a in ACTIONS]).summary(),
         }
+        requests = sum(t.requests for t in tallies.values())
+        level["requests"] = requests  # every request: loads, actions and live polls
+        level["throughput_per_s"] = round(requests / sampler.wall, 2) if sampler.wall else None
+        level["server_cpu_ms_per_request"] = round(1000 * sampler.server_cpu_s / requests, 1) if requests else None
         out["levels"].append(level)
         aa = level["all_actions"]
         say(
@@ -769,14 +773,17 @@ def markdown(result: dict[str, Any]) -> str:
     lines += [
         "",
         "`load` is connect + the first full run of the page (all sessions open at once); `all actions` is search, "
-        "sort, page and open together (live polls excluded).",
+        "sort, page and open together (live polls excluded). Requests/s and CPU ms per request count every request "
+        "(loads, actions, live polls); CPU % is of one core (the script runs share one GIL).",
         "",
-        "| Sessions | Actions | Server RSS peak MB | Server CPU mean % | Client CPU mean % | Wall s | uptime at start |",
-        "|---:|---:|---:|---:|---:|---:|---|",
+        "| Sessions | Actions | Requests/s | Server CPU ms per request | Server RSS peak MB | Server CPU mean % "
+        "| Client CPU mean % | Wall s | uptime at start |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for level in result["levels"]:
         lines.append(
-            f"| {level['sessions']} | {level['actions']} | {_fmt(level['server_rss_peak_mb'])} | "
+            f"| {level['sessions']} | {level['actions']} | {_fmt(level.get('throughput_per_s'))} | "
+            f"{_fmt(level.get('server_cpu_ms_per_request'))} | {_fmt(level['server_rss_peak_mb'])} | "
             f"{_fmt(level['server_cpu_mean_pct'])} | {_fmt(level['client_cpu_mean_pct'])} | {level['wall_s']} | "
             f"`{level['uptime']}` |"
         )
