@@ -581,7 +581,7 @@ def export_rev(rev: str, dest: Path) -> str:
     return commit
 
 
-def code_identity(app_dir: Path) -> dict[str, Any]:
+def code_identity() -> dict[str, Any]:
     """Which code the server ran: the commit, and whether the page's files differed from it (a working tree)."""
 
     def git(*a: str) -> str:
@@ -590,8 +590,6 @@ def code_identity(app_dir: Path) -> dict[str, Any]:
         except (OSError, subprocess.SubprocessError):
             return ""
 
-    if app_dir != ROOT:
-        return {"app_dir": "exported", "dirty_files": []}
     dirty = git("status", "--porcelain", "--", "app.py", "pages", "ui", "core").splitlines()
     return {"app_dir": "working tree", "commit": git("rev-parse", "HEAD"), "dirty_files": [d[3:] for d in dirty]}
 
@@ -883,11 +881,14 @@ def main(argv: list[str] | None = None) -> int:
             build_s = round(build_catalog(args.jobs, data_dir), 1)
         app_dir = ROOT
         code: dict[str, Any]
-        if args.rev:
+        if args.app_dir:
+            app_dir = args.app_dir.resolve()
+            code = {"app_dir": str(app_dir), "dirty_files": []}
+        elif args.rev:
             app_dir = tmp / "app"
             code = {"app_dir": f"git archive {args.rev}", "commit": export_rev(args.rev, app_dir), "dirty_files": []}
         else:
-            code = code_identity(ROOT)
+            code = code_identity()
         with server(data_dir, tmp / "server.log", args.port, app_dir=app_dir, options=args.streamlit_opt) as srv:
             print(f"server pid {srv.proc.pid} on 127.0.0.1:{srv.port}", flush=True)
             result = run_levels(srv, levels, args.duration, args.max_actions, args.think, args.timeout, args.seed)
