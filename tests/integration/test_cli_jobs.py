@@ -1,6 +1,6 @@
 """`python -m core jobs`: list / show / set / export end to end on a real snapshot, SQLite and FTS5 index.
 
-Most cases call ``cli_jobs.run`` in-process (fast); the end-to-end ones run the real command in a
+Most cases call ``core.cli.jobs.run`` in-process (fast); the end-to-end ones run the real command in a
 subprocess with JOBDASH_DATA_DIR pointing at a temp folder.
 """
 
@@ -18,7 +18,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from core import cli_jobs, query, schema, snapshots
+from core import query, schema, snapshots
+from core.cli import jobs as cli_jobs
 from core.search import DescriptionIndex
 from core.settings import ROOT, Settings
 from core.userdata import USER_FIELDS, UserData

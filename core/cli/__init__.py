@@ -137,12 +137,12 @@ def _delegate(command: str, rest: list[str]) -> int:
         return _bench(rest)
     try:
         if command == "watch":
-            from core import cli_watch
+            from core.cli import watch
 
-            return int(cli_watch.run(rest, load_settings()))
-        from core import cli_jobs
+            return int(watch.run(rest, load_settings()))
+        from core.cli import jobs
 
-        return int(cli_jobs.run(rest, load_settings()))
+        return int(jobs.run(rest, load_settings()))
     except JobdashError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
