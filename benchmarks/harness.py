@@ -162,7 +162,13 @@ def run(argv: list[str], settings: Settings) -> int:
     say("")
     say(markdown_section(doc))
     say(f"results: {out}\ntable: {args.markdown}")
-    return 0
+    browser = results.get("browser") or {}
+    if browser.get("breakdown"):
+        from benchmarks.browser_timing import table as browser_table
+
+        say("")
+        say(browser_table(browser))
+    return 1 if browser.get("target_met") is False else 0  # the browser targets (NFR-PERF-01) were missed
 
 
 def main(argv: list[str] | None = None) -> int:

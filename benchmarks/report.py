@@ -347,6 +347,11 @@ def markdown_section(doc: dict[str, Any]) -> str:
         )
     if compared:
         lines += ["", *comparison_table(compared)]
+    if browser and "breakdown" in browser:
+        from benchmarks.browser_timing import markdown_split
+
+        split = markdown_split(browser)
+        lines += ["", *split] if split else []
     if notes:
         lines += ["", "Notes:", ""] + [f"- {n}" for n in notes]
     return "\n".join(lines) + "\n"

@@ -227,3 +227,37 @@ def test_csv_export_of_the_filtered_set(demo_env: AppEnv) -> None:
     assert len(lines) == expected + 1  # header + every filtered row, not just the page
     assert not list(Path(tempfile.gettempdir()).glob("jobdash-export-*.csv")), "no temp file left behind"
     assert at.session_state[keys.EXPORT_FILE]["rows"] == expected
+
+
+def test_first_page_precomputed_next_page_prefetched_and_edits_never_stale(demo_env: AppEnv) -> None:
+    from core.instrumentation import metrics
+
+    cat = _catalog(demo_env)  # loading the snapshot computed the default view's first page
+    queries = len(metrics.REGISTRY.queries(kind="page"))
+    first = cat.page(JobFilter())
+    assert len(metrics.REGISTRY.queries(kind="page")) == queries  # answered without a query
+    thread = cat.prefetch(JobFilter(), Sort(), first.last_key, "next", 100)
+    assert thread is not None
+    thread.join(30)
+    queries = len(metrics.REGISTRY.queries(kind="page"))
+    second = cat.page(JobFilter(), Sort(), first.last_key, "next", 100)
+    assert len(metrics.REGISTRY.queries(kind="page")) == queries
+    assert second.rows.num_rows == 100 and not set(first.rows.column("job_id").to_pylist()) & set(
+        second.rows.column("job_id").to_pylist()
+    )
+    assert cat.prefetch(JobFilter(), Sort(), first.last_key, "next", 100) is None  # already kept
+    job_id = first.rows.column("job_id")[0].as_py()
+    starred = bool(first.rows.column("starred")[0].as_py())
+    cat.set_user(job_id, starred=not starred)  # a new user-data revision: the kept page is not reused
+    again = cat.page(JobFilter())
+    assert bool(again.rows.column("starred")[0].as_py()) is (not starred)
+    assert len(metrics.REGISTRY.queries(kind="page")) == queries + 1
+
+
+def test_jobs_run_is_timed_per_block(demo_env: AppEnv) -> None:
+    from core.instrumentation import metrics
+
+    metrics.REGISTRY.reset()
+    demo_env.app()
+    blocks = {b for (page, b) in metrics.REGISTRY.blocks() if page == "Jobs"}
+    assert {"state", "query", "payload", "grid", "pager", "detail", "export"} <= blocks
