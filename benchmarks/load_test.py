@@ -854,6 +854,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=30.0, help="a request without script_finished by then is lost")
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--data-dir", type=Path, help="reuse a data folder with a built catalog (else a temp one)")
+    p.add_argument("--app-dir", type=Path, help="serve the app from this folder (an experiment; default: the checkout)")
     p.add_argument("--port", type=int, default=0, help="server port (default: a free one)")
     p.add_argument(
         "--rev", help="serve the app as committed at this git revision (exported; default: the working tree)"
