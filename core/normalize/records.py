@@ -36,6 +36,23 @@ MISSING_TITLE = "missing title"
 MISSING_COMPANY = "missing company"
 MISSING_ID = "missing native_id and url"
 DESCRIPTION_TRUNCATED = "description truncated"
+# Every posting field is attacker-controlled: a 100,000-character title is cut (and counted), not drawn.
+FIELD_CAPS: dict[str, int] = {
+    "title": 300, "company": 200, "department": 200, "location": 500, "locations": 2000, "city": 200,
+    "region": 200, "salary_text": 300,
+}  # fmt: skip
+
+
+def _cap(values: Any, cap: int) -> tuple[Any, int]:
+    """Text longer than ``cap`` characters cut to ``cap`` (ending in "…"); how many were cut."""
+    if not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
+        return values, 0
+    over = pc.fill_null(pc.greater(pc.utf8_length(values), cap), False)
+    cut = pc.sum(over).as_py() or 0
+    if not cut:
+        return values, 0
+    short = pc.binary_join_element_wise(pc.utf8_slice_codeunits(values, 0, cap - 1), "…", "")
+    return pc.if_else(over, short, values), cut
 
 
 @dataclass(frozen=True)
@@ -92,6 +109,15 @@ def normalize(raw: pa.Table, kind: str, now: datetime) -> Normalized:
     columns.update(salary_columns(table))
     description, truncated = clean_description_column(table.column("description"), kind in MARKDOWN_KINDS)
     columns["description"] = description
+
+    for name in ("url", "apply_url"):  # not http(s), or too long to be a working link: dropped, and said
+        dropped = pc.sum(pc.and_(pc.is_valid(table.column(name)), pc.is_null(columns[name]))).as_py() or 0
+        if dropped:
+            repaired[f"{name} dropped (not an http(s) link)"] = dropped
+    for name, cap in FIELD_CAPS.items():
+        columns[name], cut = _cap(columns[name], cap)
+        if cut:
+            repaired[f"{name} cut to {cap:,} characters"] = cut
 
     out_schema = schema.arrow_schema(schema.NORMALIZED_COLUMNS)
     arrays = [columns[f.name].cast(f.type) for f in out_schema]  # chunked columns stay chunked

@@ -66,6 +66,12 @@ _AMOUNT = re.compile(
     r"(?P<pct>\s*%)?"
 )
 _NOT_SALARY = re.compile(r"\b401\s*\(?k\)?", re.I)  # the US retirement plan, not 401 thousand
+# A requisition or posting number is not money: "Req #2024-5567", "Job ID 12345", "Ref: 88-231".
+_IDENTIFIER = re.compile(
+    r"(?:#|\b(?:req(?:uisition)?|job|ref(?:erence)?|posting|vacancy|id|no|number|code)\b\.?"
+    r"(?:\s*(?:id|no|number|#)\b\.?)?\s*[:#]?)\s*(?=[\w./-]*\d)[\w./-]+",
+    re.I,
+)
 _RANGE_JOINER = re.compile(r"\s*(?:-|–|—|‒|−|~|to|and|bis|à|a|until|through)?\s*", re.I)
 _UP_TO = re.compile(r"\b(?:up\s*to|upto|max(?:imum)?|bis\s+zu|jusqu'à|under|less\s+than|no\s+more\s+than)\W*$", re.I)
 _FROM = re.compile(
@@ -236,6 +242,7 @@ def parse_salary_text(text: str | None) -> Salary:
         return Salary()
     if "401" in text:
         text = _NOT_SALARY.sub(" ", text)
+    text = _IDENTIFIER.sub(" ", text)
     shape = text.translate(_DIGITS_TO_NINE)
     amounts = _amounts(text, shape)
     if not amounts:
@@ -260,6 +267,8 @@ def parse_salary_text(text: str | None) -> Salary:
         elif qualifier == "min" or first.plus:
             high = None
     currency, period = _shape_words(shape)
+    if currency is None and period is None and all(a.year_like for a in amounts):
+        return Salary()  # "apply by 2026": a year, and nothing says money
     if currency is None and any(a.mult in _INDIAN_MULTIPLIERS for a in amounts):
         currency = "INR"
     largest = max(v for v in (low, high) if v is not None)

@@ -26,6 +26,7 @@ TRACKING_PARAMS = frozenset(
 )  # fmt: skip
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+MAX_URL_CHARS = 2048
 # RE2: already canonical (lowercase http(s) host, a path, no query, no fragment, no port).
 _CANONICAL_RE2 = r"^https?://[a-z0-9.\-]+/[^?#\s]*$"
 
@@ -36,10 +37,10 @@ def _is_tracking(name: str) -> bool:
 
 
 def canonical_url(url: str | None) -> str | None:
-    """The canonical form of an http(s) URL; other schemes (``mailto:``) pass through trimmed;
-    ``javascript:`` and values without a host become None."""
+    """The canonical form of an http(s) URL; any other scheme, a value without a host and one longer than
+    ``MAX_URL_CHARS`` become None (a cut URL would be a broken link)."""
     text = clean_short(url)
-    if text is None:
+    if text is None or len(text) > MAX_URL_CHARS:
         return None
     if text.startswith("//"):
         text = "https:" + text
@@ -52,7 +53,7 @@ def canonical_url(url: str | None) -> str | None:
         return None
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS:
-        return None if scheme == "javascript" else text
+        return None  # only http(s) is kept: data:, file:, javascript:, mailto: never become links
     host = (parts.hostname or "").rstrip(".")
     if not host or " " in host:
         return None
@@ -69,7 +70,10 @@ def canonical_url_column(values: Any) -> Any:
     text = clean_short_column(values)
     if len(text) == 0:
         return text
-    simple = pc.fill_null(pc.match_substring_regex(text, _CANONICAL_RE2), True)
+    canonical = pc.and_(
+        pc.match_substring_regex(text, _CANONICAL_RE2), pc.less_equal(pc.utf8_length(text), MAX_URL_CHARS)
+    )
+    simple = pc.fill_null(canonical, True)
     if pc.all(simple).as_py():
         return text
     needs_work = pc.invert(simple)

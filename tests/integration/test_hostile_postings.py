@@ -82,3 +82,22 @@ def test_cli_export_neutralizes_formula_cells(synced: Settings, tmp_path: Path) 
     )
     assert proc.returncode == 0, proc.stderr
     assert live_formula_cells(path) == []
+
+
+def test_non_http_urls_and_huge_fields_are_repaired_and_counted(settings: Settings) -> None:
+    rows = [
+        job("long", title="T" * 100_000, department="D" * 5_000, url="file:///etc/passwd", apply_url="data:,hi"),
+        job("js", url="javascript:alert(1)", apply_url="mailto:jobs@evil.example"),
+        job("req", salary_text="Req #2024-5567"),
+    ]
+    result = run_sync(settings, now=T0, sources=[static("evil", rows)])
+    assert result.status == "ok" and result.counts["new"] == 3
+    (src,) = result.sources
+    said = " | ".join(src.warnings)
+    assert "title cut to 300 characters" in said and "department cut to 200 characters" in said, said
+    assert "url dropped (not an http(s) link)" in said and "apply_url dropped" in said, said
+    jobs = {str(r["native_id"]): r for r in Catalog(settings).rows(JobFilter(), limit=None)}
+    assert len(jobs["long"]["title"]) == 300 and jobs["long"]["title"].endswith("…")
+    assert all(r["url"] is None or str(r["url"]).startswith("https://") for r in jobs.values())
+    assert all(r["apply_url"] is None for r in jobs.values())
+    assert jobs["req"]["salary_min"] is None and jobs["req"]["salary_max"] is None  # a requisition number is not pay

@@ -44,6 +44,10 @@ CASES = [
     ("$18.50 per hour", 18.5, 18.5, "USD", "hour"),
     ("$22.75 - $28.25 hourly", 22.75, 28.25, "USD", "hour"),
     ("Competitive", N, N, N, N),
+    ("Req #2024-5567", N, N, N, N),  # identifiers are not money
+    ("Job ID 12345, apply by 2026", N, N, N, N),
+    ("Requisition No. 88123 · $95,000 - $105,000", 95_000, 105_000, "USD", "year"),
+    ("Ref: AB-1234 €4.000/Monat", 4_000, 4_000, "EUR", "month"),
     ("DOE", N, N, N, N),
     ("Negotiable", N, N, N, N),
     ("", N, N, N, N),

@@ -34,7 +34,10 @@ CASES = [
     ("//acme.com/jobs/1", "https://acme.com/jobs/1"),
     ("boards.greenhouse.io/acme/jobs/1", "https://boards.greenhouse.io/acme/jobs/1"),
     ("https://acme.com/jobs/1?q=a%20b&page=", "https://acme.com/jobs/1?page=&q=a+b"),
-    ("mailto:jobs@acme.com", "mailto:jobs@acme.com"),
+    ("mailto:jobs@acme.com", N),  # only http(s) URLs are kept
+    ("file:///etc/passwd", N),
+    ("data:text/html,<b>hi</b>", N),
+    ("https://acme.com/" + "a" * 3000, N),  # longer than MAX_URL_CHARS: a cut URL would be broken
     ("javascript:alert(1)", N),
     ("https://", N),
     ("", N),
