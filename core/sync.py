@@ -251,6 +251,7 @@ class _Engine:
             "temp_directory": str(tmp),
         }
         self.con = duckdb.connect(":memory:", config=config)
+        self.damaged: dict[str, str] = {}  # description segments of the previous snapshot that cannot be read
 
     def close(self) -> None:
         self.con.close()
@@ -287,6 +288,39 @@ class _Engine:
             if added:
                 prev = prev.select("*, " + ", ".join(f"NULL::{c.sql} AS {schema.quote(c.name)}" for c in added))
             prev.create_view("prev")
+        self.damaged = self._damaged_segments()
+
+    def _damaged_segments(self) -> dict[str, str]:
+        """The description segments the previous snapshot points at that cannot be read (footer unreadable:
+        truncated, garbled or missing), with why. ``classify`` rewrites the descriptions of the jobs this run
+        sees again that point at one of them into this run's segment, so a damaged folder heals by syncing."""
+        rows = self.con.execute("SELECT DISTINCT desc_file FROM prev WHERE desc_file IS NOT NULL").fetchall()
+        damaged: dict[str, str] = {}
+        for (name,) in rows:
+            try:
+                pq.read_metadata(self.settings.snapshots_dir / str(name))
+            except (OSError, pa.ArrowException) as e:
+                damaged[str(name)] = str(e) or type(e).__name__
+        self.con.register("damaged_seg_in", pa.table({"name": pa.array(sorted(damaged), pa.string())}))
+        self.con.execute("CREATE OR REPLACE TABLE damaged_seg AS SELECT name FROM damaged_seg_in")
+        self.con.unregister("damaged_seg_in")
+        return damaged
+
+    def healed(self) -> list[str]:
+        """What ``classify`` did about damaged segments, in words (for the run's warnings)."""
+        notes = []
+        for name, why in sorted(self.damaged.items()):
+            healed, left = self.con.execute(
+                "SELECT count(*) FILTER (WHERE m.desc_file IS DISTINCT FROM $1), count(*) FILTER (WHERE m.desc_file = $1)"
+                " FROM merged m JOIN prev p USING (job_id) WHERE p.desc_file = $1 AND m.outcome <> 'purged'",
+                [name],
+            ).fetchall()[0]
+            rest = f"; {left:,} not seen this run still point at it (`doctor --repair` restores them)" if left else ""
+            notes.append(
+                f"description segment {name} is damaged ({why}): {healed:,} descriptions rewritten from this"
+                f" run's postings{rest}"
+            )
+        return notes
 
     def classify(
         self, ok_sources: Sequence[str], held_sources: Sequence[str], protected: Sequence[str], desc_file: str
@@ -316,6 +350,11 @@ class _Engine:
                 pick.append(f"CASE WHEN fresh THEN coalesce(i_{c}, p_{c}) ELSE p_{c} END AS {schema.quote(c)}")
         seen = "i_job_id IS NOT NULL"
         changed = f"({seen} AND (p_job_id IS NULL OR i_content_hash <> p_content_hash))"
+        # A job seen again whose stored description is in a damaged segment gets it rewritten from the posting
+        # (into this run's segment); it is not "changed" for that (changed_at and the outcome stay).
+        rewrite = (
+            f"({changed} OR ({seen} AND p_desc_file IN (SELECT name FROM damaged_seg)))" if self.damaged else changed
+        )
         self.con.execute(
             f"""
             CREATE TABLE merged AS
@@ -327,8 +366,8 @@ class _Engine:
                 CASE WHEN outcome = 'delisted' THEN ?::TIMESTAMP WHEN {seen} THEN NULL ELSE p_delisted_at END
                     AS delisted_at,
                 CASE WHEN {seen} THEN i_content_hash ELSE p_content_hash END AS content_hash,
-                CASE WHEN {changed} AND i_description IS NOT NULL THEN ? ELSE p_desc_file END AS desc_file,
-                CASE WHEN {changed} AND i_description IS NOT NULL THEN i_description END AS new_description,
+                CASE WHEN {rewrite} AND i_description IS NOT NULL THEN ? ELSE p_desc_file END AS desc_file,
+                CASE WHEN {rewrite} AND i_description IS NOT NULL THEN i_description END AS new_description,
                 CASE WHEN fresh THEN NULL ELSE p_{DUP_KEY} END AS {DUP_KEY}
             FROM (
                 SELECT *, outcome IN ('new', 'updated', 'relisted') AS fresh FROM (
@@ -660,6 +699,7 @@ def _run_locked(
             engine.load_previous(prev)
             version = snapshots.next_version(settings.snapshots_dir)
             counts = engine.classify(ok, held, _protected_ids(settings), snapshots.desc_name(version))
+            warnings.extend(engine.healed())
             engine.assign_dup_groups()
             # Demo data: everything listed after this run comes from demo sources.
             demo_names = {c.name for c in [*configs, *settings.sources] if c.kind == "demo"}

@@ -226,6 +226,39 @@ def test_a_truncated_segment_is_one_line_on_show_and_doctor_restores_it(two_vers
     assert "pipelines kafka" in json.loads(shown.stdout)["description"]
 
 
+def test_a_truncated_segment_heals_on_the_next_sync_with_the_same_postings(two_versions: Settings) -> None:
+    s = two_versions
+    seg = s.snapshots_dir / snapshots.desc_name(1)
+    cols = ["job_id", "native_id", "desc_file", "changed_at"]
+    before = pq.read_table(s.snapshots_dir / snapshots.jobs_name(2), columns=cols).to_pylist()
+    on_seg = {r["job_id"]: r for r in before if r["desc_file"] == seg.name}
+    assert len(on_seg) == 40
+    victim = sorted(on_seg)[0]
+    with DescriptionIndex(s.search_path) as index:  # the posting's text as the sync stored it, before the damage
+        stored = index.documents([victim])[victim][2]
+    assert f"Posting {on_seg[victim]['native_id'][1:]} " in stored
+    _truncate(seg)
+    with pytest.raises(snapshots.SnapshotDamaged, match=seg.name):
+        snapshots.read_descriptions(s.snapshots_dir, [(victim, seg.name)])
+
+    r = run_sync(s, now=T0 + timedelta(hours=2), sources=[static("A", rows(41))])
+    assert r.status == "ok" and r.error is None, r.error
+    assert r.counts["unchanged"] == 41 and r.counts["updated"] == 0  # healing is not a change of the posting
+    (note,) = [w for w in r.warnings if seg.name in w]
+    assert "damaged" in note and "40 descriptions rewritten" in note, note
+    after = pq.read_table(s.snapshots_dir / snapshots.jobs_name(r.version), columns=cols).to_pylist()
+    moved = {x["job_id"]: x for x in after if x["job_id"] in on_seg}
+    assert {x["desc_file"] for x in moved.values()} == {snapshots.desc_name(r.version)}
+    assert all(moved[j]["changed_at"] == on_seg[j]["changed_at"] for j in on_seg)
+    assert snapshots.read_descriptions(s.snapshots_dir, [(victim, moved[victim]["desc_file"])]) == {victim: stored}
+
+    shown = cli(s.data_dir, "jobs", "show", victim, "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["description"] == stored
+    again = run_sync(s, now=T0 + timedelta(hours=3), sources=[static("A", rows(41))])
+    assert not [w for w in again.warnings if "damaged" in w], again.warnings  # healed: nothing left to rewrite
+
+
 def _index_count(s: Settings) -> int:
     with DescriptionIndex(s.search_path) as index:
         return index.count()
