@@ -30,8 +30,8 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 100
 GRID_HEIGHT = 520
 TIME_FORMAT = "%Y-%m-%d %H:%M"
-# Header filters requery after this pause in typing; Enter applies at once (FILTER_ENTER below). A rerun is a
-# fragment run (~10–40 ms on the server) and a newer one cancels a running one, so a short pause is cheap.
+# Header filters requery after this pause in typing (Enter too: AG Grid's floating filter waits for it). A rerun
+# is a fragment run (~10–40 ms on the server) and a newer one cancels a running one, so a short pause is cheap.
 FILTER_DEBOUNCE_MS = 100
 # streamlit-aggrid's component, called directly: its AgGrid() wrapper turns the rows into pandas, hashes the
 # frame with pd.util.hash_pandas_object (~17 ms for 100 rows on this machine, more than the query) and only
@@ -125,38 +125,6 @@ class LinkRenderer {
     }
   }
   getGui() { return this.eGui; }
-}
-""")
-# AG Grid waits debounceMs after the last keystroke even when Enter is pressed. This hook applies the typed
-# text at once on Enter: it sets the filter model from the floating filter's input and calls onFilterChanged,
-# so the rerun starts without the typing pause. It is installed once from onModelUpdated (streamlit-aggrid
-# owns onGridReady: its React prop wins over gridOptions.onGridReady).
-FILTER_ENTER = JsCode("""
-function(params) {
-  if (window.__jobdashEnterHook) { return; }
-  window.__jobdashEnterHook = true;
-  const api = params.api;
-  const root = document;
-  root.addEventListener('keydown', function(e) {
-    if (e.key !== 'Enter') { return; }
-    const input = e.target;
-    const cell = input && input.closest && input.closest('.ag-floating-filter');
-    if (!cell) { return; }
-    const idx = cell.getAttribute('aria-colindex');
-    const header = root.querySelector(".ag-header-cell[aria-colindex='" + idx + "']");
-    const colId = header && header.getAttribute('col-id');
-    if (!colId) { return; }
-    const model = Object.assign({}, api.getFilterModel() || {});
-    const text = (input.value || '').trim();
-    const kind = input.type === 'number' ? 'number' : 'text';
-    if (kind !== 'text') { return; }
-    const current = model[colId];
-    if (!text) { delete model[colId]; }
-    else if (current && current.filter === text) { return; }
-    else { model[colId] = {filterType: 'text', type: (current && current.type) || 'contains', filter: text}; }
-    api.setFilterModel(model);
-    api.onFilterChanged();
-  }, true);
 }
 """)
 STAR_FORMATTER = JsCode("function(p) { return p.value ? '★' : ''; }")
@@ -357,7 +325,6 @@ def grid_options(m: dict[str, Any], selected_ids: list[str], fields: list[str]) 
         "suppressColumnVirtualisation": True,  # ~16 columns: render them all (and let tests read every cell)
         "rowHeight": 32,
         "overlayNoRowsTemplate": "No jobs match these filters",
-        "onModelUpdated": FILTER_ENTER,
     }
     if initial:
         opts["initialState"] = initial
