@@ -557,6 +557,18 @@ class Candidates:
         self.con = con
         self._index: DescriptionIndex | None = None
         self._made: list[str] = []
+        self.tables = {"new": NEW_TABLE, **({"relisted": RELISTED_TABLE} if relisted else {})}
+        try:
+            self._build(columns, source)
+        except duckdb.Error as e:
+            self.close()
+            raise QueryError(f"watch candidates not built: {e}") from e
+        except BaseException:
+            self.close()  # never leave tables behind in the sync's connection
+            raise
+
+    def _build(self, columns: set[str], source: str) -> None:
+        con = self.con
         names = (NEW_TABLE, RELISTED_TABLE, query.MIRROR, query.WATCH_UNSEEN)
         taken = {str(r[0]) for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         taken |= {str(r[0]) for r in con.execute("SELECT view_name FROM duckdb_views()").fetchall()}
@@ -577,11 +589,10 @@ class Candidates:
         if query.DUP_SIZE in columns:
             cols.append(f"1 AS {query.DUP_SIZE}")
         select = ", ".join(cols)
-        self.tables = {"new": NEW_TABLE, **({"relisted": RELISTED_TABLE} if relisted else {})}
         for outcome, table in self.tables.items():
             self._made.append(table)
             con.execute(f"CREATE TABLE {table} AS SELECT {select} FROM {source} WHERE outcome = ?", [outcome])
-        users = UserData(settings.db_path)
+        users = UserData(self.settings.db_path)
         try:
             user_rows = users.table()
         finally:

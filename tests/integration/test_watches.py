@@ -344,3 +344,48 @@ def test_cli_watch(settings: Settings, httpserver: HTTPServer, capsys: pytest.Ca
     assert json.loads(capsys.readouterr().out) == []
     assert cli_main(["watch", "pause", "eng"]) == 0 and "paused" in capsys.readouterr().out
     assert cli_main(["watch", "resume", "1"]) == 0 and "resumed" in capsys.readouterr().out
+
+
+def _merged(rows: list[tuple[str, str, str]]) -> Any:
+    """A sync-shaped ``merged`` table (outcome + the hot columns) in a DuckDB connection of its own."""
+    import duckdb
+
+    from core import schema
+
+    con = duckdb.connect(":memory:")
+    cols = ", ".join(
+        f"v.{c}" if c in ("job_id", "title") else f"NULL::{schema.column(c).sql} AS {schema.quote(c)}"
+        for c in schema.HOT_COLUMNS
+    )
+    con.execute("CREATE TABLE v (outcome VARCHAR, job_id VARCHAR, title VARCHAR)")
+    con.executemany("INSERT INTO v VALUES (?, ?, ?)", rows)
+    con.execute(f"CREATE TABLE merged AS SELECT v.outcome, {cols} FROM v")
+    return con
+
+
+@pytest.mark.parametrize("sqlite_json", [True, False])
+def test_evaluate_in_the_sync_connection_relisted_hidden_once_and_nothing_left_behind(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, sqlite_json: bool
+) -> None:
+    monkeypatch.setattr(watches, "_SQLITE_JSON", sqlite_json and watches._SQLITE_JSON)  # and the executemany path
+    con = _merged([
+        ("new", "n1", "Data Engineer"), ("new", "n2", "Data Engineer"), ("new", "n3", "Sales Lead"),
+        ("relisted", "r1", "Data Engineer"), ("unchanged", "u1", "Data Engineer"), ("delisted", "d1", "Data Engineer"),
+    ])  # fmt: skip
+    users = UserData(settings.db_path)
+    users.set("n2", hidden=True)  # hidden jobs are left out, as on the Jobs page
+    users.close()
+    _view(settings, "eng", JobFilter(text="data engineer"))
+    _view(settings, "eng+r", JobFilter(text="data engineer"))
+    store = _store(settings)
+    plain, rel = store.add("eng"), store.add("eng+r", include_relisted=True)
+    before = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    ev = watches.evaluate(settings, 1, con, T0)
+    assert ev.candidates == 4 and ev.errors == {} and ev.matches == {plain.id: 1, rel.id: 2}
+    assert {(m["job_id"], m["outcome"]) for m in store.matches(plain.id)} == {("n1", "new")}
+    assert {(m["job_id"], m["outcome"]) for m in store.matches(rel.id)} == {("n1", "new"), ("r1", "relisted")}
+    assert {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()} == before
+    again = watches.evaluate(settings, 2, con, T0 + timedelta(hours=1))  # the same jobs: never reported twice
+    assert again.matches == {plain.id: 0, rel.id: 0} and len(store.matches(rel.id)) == 2
+    store.close()
+    con.close()
