@@ -724,17 +724,18 @@ def verdict(result: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for level in result["levels"]:
         n = level["sessions"]
+        label = f"{n} session{'' if n == 1 else 's'}"
         lost = sum(a["lost"] for a in level["per_action"].values())
         errors = sum(a["errors"] for a in level["per_action"].values())
         if n in TARGET_P95_MS:
             p95 = level["all_actions"]["p95_ms"]
             worst = max((a["p95_ms"] or 0.0) for k, a in level["per_action"].items() if k in ACTIONS)
-            out.append({"target": f"{n} sessions: p95 ≤ {TARGET_P95_MS[n]:.0f} ms", "measured": p95,
+            out.append({"target": f"{label}: p95 ≤ {TARGET_P95_MS[n]:.0f} ms", "measured": p95,
                         "worst_action_p95": worst, "met": p95 is not None and p95 <= TARGET_P95_MS[n]})  # fmt: skip
-        out.append({"target": f"{n} sessions: nothing lost", "measured": lost, "errors": errors,
+        out.append({"target": f"{label}: nothing lost", "measured": lost, "errors": errors,
                     "met": lost == 0 and not level["broken_sessions"]})  # fmt: skip
         rss = level["server_rss_peak_mb"]
-        out.append({"target": f"{n} sessions: RSS ≤ {TARGET_RSS_MB:.0f} MB", "measured": rss,
+        out.append({"target": f"{label}: RSS ≤ {TARGET_RSS_MB:.0f} MB", "measured": rss,
                     "met": rss is not None and rss <= TARGET_RSS_MB})  # fmt: skip
     return out
 
