@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import json
 import os
 import platform
@@ -47,12 +48,12 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Coroutine, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import psutil
 import pyarrow as pa
@@ -104,6 +105,16 @@ class Reply:
     texts: list[str] = field(default_factory=list)  # st.text / st.markdown bodies
     grid: list[tuple[str, str]] | None = None  # (job_id, title) rows of the grid payload, if the grid was drawn
     keys: set[str] = field(default_factory=set)  # user keys of the widgets drawn
+
+
+_T = TypeVar("_T")
+
+
+def run_async(coro: Coroutine[Any, Any, _T]) -> _T:
+    """Run a coroutine on a fresh event loop in its own thread: works even where the caller's thread already
+    runs a loop (a test runner, a notebook), which asyncio.run refuses."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def _user_key(widget_id: str) -> str | None:
@@ -670,13 +681,13 @@ def run_levels(
         finally:
             await s.close()
 
-    asyncio.run(warmup())
+    run_async(warmup())
     out: dict[str, Any] = {"warmup": {"s": round(time.perf_counter() - t0, 1), **warm.summary()}, "levels": []}
     say(f"warm-up {out['warmup']['s']} s ({warm.requests} requests, lost {warm.lost}, errors {len(warm.errors)})")
     for n in levels:
         uptime = _uptime()
         with Sampler(srv.proc.pid) as sampler:
-            tallies, info = asyncio.run(run_level(srv.url, n, duration, max_actions, think, timeout, seed + n))
+            tallies, info = run_async(run_level(srv.url, n, duration, max_actions, think, timeout, seed + n))
         level = {
             **info,
             "uptime": uptime,

@@ -3,7 +3,6 @@ its script_finished, the search changes the grid's payload, the pager moves, and
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
 from collections.abc import Iterator
@@ -54,7 +53,7 @@ def test_actions_get_their_script_finished_and_change_the_page(srv: lt.Server) -
         finally:
             await s.close()
 
-    outcomes = asyncio.run(scenario())
+    outcomes = lt.run_async(scenario())
     for o in outcomes:
         assert o.reply.status == "ok", (o.action, o.reply)
         assert o.reply.finish in ("FINISHED_SUCCESSFULLY", "FINISHED_FRAGMENT_RUN_SUCCESSFULLY"), o.action
