@@ -25,3 +25,4 @@ try:
         page.run()
 finally:
     boot.record_script(page.title, (time.perf_counter() - started) * 1000)
+    boot.freeze_long_lived_objects()

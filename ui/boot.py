@@ -8,6 +8,7 @@ when app.py is not running around it, it clears the flag and reruns, and the rer
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import threading
@@ -25,6 +26,7 @@ except ImportError:  # pragma: no cover
     PagesManager = None  # type: ignore[assignment,misc]
 
 _inside = threading.local()  # a script run stays on one thread
+_frozen = threading.Event()
 
 
 @contextmanager
@@ -35,6 +37,17 @@ def app_running() -> Iterator[None]:
         yield
     finally:
         _inside.active = False
+
+
+def freeze_long_lived_objects() -> None:
+    """Once per process, after the first full run: move what exists now (modules, the catalog, caches) out of
+    the garbage collector's reach. Streamlit runs a full collection after every script run
+    (``runner.postScriptGC``), which otherwise walks all of it each time: 36% of the server's CPU with 10
+    sessions in the load test (docs/BENCHMARKS.md). Later garbage is still collected as usual."""
+    if not _frozen.is_set():
+        _frozen.set()
+        gc.collect()
+        gc.freeze()
 
 
 def ensure_app() -> None:

@@ -66,3 +66,10 @@ def test_every_filter_widget_is_found_by_key(demo_env: AppEnv) -> None:
     kinds = (sb.text_input, sb.date_input, sb.number_input, sb.selectbox, sb.multiselect, sb.checkbox)
     found = {w.key for kind in kinds for w in kind}
     assert set(keys.FILTER_KEYS) <= found, set(keys.FILTER_KEYS) - found
+
+
+def test_long_lived_objects_are_frozen_after_the_first_run(demo_env: AppEnv) -> None:
+    import gc
+
+    demo_env.app()
+    assert gc.get_freeze_count() > 0  # Streamlit's full collection after each run no longer walks them
