@@ -258,6 +258,13 @@ it: `benchmarks/README.md`.
 Each figure is the median of its runs with the spread (min–max; quartiles and p95 in the JSON).
 Ratio = how many times better ours is than the baseline (baseline time / our time, or our jobs/s /
 baseline jobs/s).
+
+Measured by their own commands and kept beside this file:
+- [Description search engines](bench_search_engines.md) (FTS5 external, FTS5 contentless-delete via apsw,
+  tantivy, roaring bitmaps; `python -m benchmarks.search_engines --jobs 1000000`);
+- [Dashboard server under load](bench_load.md) (N concurrent sessions over Streamlit's own protocol;
+  `python -m benchmarks.load_test --jobs 100000 --sessions 1,5,10,20`);
+- watches: `python -m benchmarks.watch_bench` (20 watches over a 100k batch against a 1M catalog).
 """
 
 
