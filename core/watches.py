@@ -6,8 +6,8 @@ against the jobs that run found **new** (and **relisted**, for watches that incl
 page's filter semantics: the SQL comes from core.query, run in the sync's own DuckDB connection over small
 tables of the run's new and relisted rows (copied from its ``merged`` table, only the columns the watches
 use), with the user-data mirror and the description index, exactly as the catalog runs it; every watch
-without a description search is one branch of a single UNION ALL query. Matches are recorded in data/jobdash.sqlite with a unique (watch, job)
-pair, so a job is reported to a watch at most once, ever.
+without a description search is one branch of a single UNION ALL query. Matches are recorded in
+data/jobdash.sqlite with a unique (watch, job) pair, so a job is reported to a watch at most once, ever.
 
 Digests are sent afterwards, in a background thread (``deliver``), never inside the run: a failed or slow
 destination cannot fail or delay a sync. Each destination keeps its own record of what it received, so a
@@ -108,10 +108,13 @@ MatchGroup = tuple[int, str, str]  # (watch id, outcome, JSON array of the job i
 
 
 def _sqlite_has_json() -> bool:
+    conn = sqlite3.connect(":memory:")
     try:
-        sqlite3.connect(":memory:").execute("SELECT count(*) FROM json_each('[1]')").close()
+        conn.execute("SELECT count(*) FROM json_each('[1]')").fetchall()
     except sqlite3.Error:
         return False
+    finally:
+        conn.close()
     return True
 
 
