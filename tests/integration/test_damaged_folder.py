@@ -210,15 +210,18 @@ def test_a_read_only_data_folder_is_one_line(tmpfs: Path) -> None:
 # --- the description segments and the search index ------------------------------------------------------
 
 
-def test_a_truncated_segment_is_one_line_on_show_and_doctor_restores_it(two_versions: Settings) -> None:
+def test_a_truncated_segment_still_shows_and_doctor_restores_it(two_versions: Settings) -> None:
     s = two_versions
     seg = s.snapshots_dir / snapshots.desc_name(1)
     _truncate(seg)
     job_id = pq.read_table(s.snapshots_dir / snapshots.jobs_name(2), columns=["job_id", "desc_file"]).to_pylist()
     victim = next(r["job_id"] for r in job_id if r["desc_file"] == seg.name)
-    line = one_line_error(cli(s.data_dir, "jobs", "show", victim))
-    assert seg.name in line and "doctor --repair" in line
-    assert cli(s.data_dir, "doctor").returncode == 1
+    # The detail reads the description from the index (which holds it), so the damage costs the reader nothing;
+    # doctor still finds the damaged file and puts it back.
+    shown = cli(s.data_dir, "jobs", "show", victim, "--json")
+    assert shown.returncode == 0 and "pipelines kafka" in json.loads(shown.stdout)["description"], shown.stderr
+    found = cli(s.data_dir, "doctor")
+    assert found.returncode == 1 and seg.name in found.stdout + found.stderr
     fixed = cli(s.data_dir, "doctor", "--repair")
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     shown = cli(s.data_dir, "jobs", "show", victim, "--json")
