@@ -99,20 +99,26 @@ def snapshot_with_descriptions(snap: Any) -> pa.Table:
     return joined.select([*schema.HOT_COLUMNS, "description"])
 
 
-def pick_description_words(descriptions: pa.Array | pa.ChunkedArray, sample: int = WORD_SAMPLE) -> dict[str, Any]:
+def pick_description_words(
+    descriptions: pa.Array | pa.ChunkedArray,
+    sample: int = WORD_SAMPLE,
+    words: Callable[[str], set[str]] | None = None,
+) -> dict[str, Any]:
     """Two common and two rare words from document frequencies in an evenly spaced sample of descriptions.
 
     Common: the two most frequent words (4+ letters) found in at most half of the descriptions (words in
     nearly every posting, like "with" or "team", are boilerplate nobody searches for). Rare: of the words
     in at most 1% of the sample (and at least 2), the pair that occurs together in some description with
-    the lowest larger frequency."""
+    the lowest larger frequency. ``words`` splits a description into its words (default: runs of 4+ ASCII
+    letters)."""
     import re
     from collections import Counter
     from itertools import combinations
 
     n = len(descriptions)
     step = max(1, n // sample)
-    docs = [set(re.findall(r"[a-z]{4,}", (t or "").lower())) for t in descriptions[::step][:sample].to_pylist()]
+    split = words or (lambda text: set(re.findall(r"[a-z]{4,}", text.lower())))
+    docs = [split(t or "") for t in descriptions[::step][:sample].to_pylist()]
     df = Counter(w for d in docs for w in d)
     m = len(docs)
     common = sorted((w for w in df if df[w] <= 0.5 * m), key=lambda w: (-df[w], w))[:2]

@@ -58,6 +58,9 @@ import psutil
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from benchmarks.query_bench import pick_description_words
+from core.sources.demo.generator import demo_table
+
 ROOT = Path(__file__).resolve().parent.parent
 FIELDS = ("title", "company", "description")
 WEIGHTS = (5.0, 3.0, 1.0)  # as core.search.WEIGHTS
@@ -77,58 +80,22 @@ TARGETS = {  # issue 12, at 1M
 
 
 def _demo_table(n: int) -> pa.Table:
-    try:
-        from core.sources.demo.generator import demo_table
-    except ImportError:  # before the demo source became a package
-        from core.sources.demo import demo_table  # type: ignore[no-redef]
     return demo_table(n, churn=False)
 
 
 def _pick_words(descriptions: pa.ChunkedArray) -> dict[str, Any]:
-    """The catalog bench's common and rare words (wherever that bench lives now)."""
-    import importlib
-
-    for module in ("benchmarks.query_bench", "benchmarks.harness", "core.bench"):
-        try:
-            pick = importlib.import_module(module).pick_description_words
-        except (ImportError, AttributeError):
-            continue
-        out: dict[str, Any] = pick(descriptions)
-        return {**out, "picked_by": module}
-    return {**_pick_words_copy(descriptions), "picked_by": "benchmarks.search_engines (copy)"}
+    """The catalog bench's common and rare words."""
+    return {**pick_description_words(descriptions), "picked_by": "benchmarks.query_bench"}
 
 
 def _pick_words_copy(descriptions: pa.ChunkedArray, sample: int = 5000) -> dict[str, Any]:
-    """The catalog bench's pick_description_words on whole tokens (as the indexes cut them; its regex can
-    pick "travail" out of "travaillé", a word no index holds): the two most frequent 4+ letter words in at
-    most half of a sample; the rare pair that occurs together with the lowest larger frequency among words
-    in at most 1% of it."""
-    from collections import Counter
-    from itertools import combinations
+    """The same pick on whole tokens, as the indexes cut them (the catalog bench's regex can pick "travail"
+    out of "travaillé", a word no index holds)."""
 
-    step = max(1, len(descriptions) // sample)
-    docs = [
-        {w for w in _TOKEN.findall(_fold(t or "")) if len(w) >= 4 and w.isalpha() and w.isascii()}
-        for t in descriptions[::step][:sample].to_pylist()
-    ]
-    df = Counter(w for d in docs for w in d)
-    m = len(docs)
-    common = sorted((w for w in df if df[w] <= 0.5 * m), key=lambda w: (-df[w], w))[:2]
-    rare_words = {w for w, k in df.items() if 2 <= k <= max(2, m // 100)}
-    best: tuple[int, str, str] | None = None
-    for d in docs:
-        for a, b in combinations(sorted(d & rare_words), 2):
-            cand = (max(df[a], df[b]), a, b)
-            if best is None or cand < best:
-                best = cand
-    rare = [best[1], best[2]] if best else common
-    return {
-        "sample": m,
-        "common": " ".join(common),
-        "common_df": [df[w] / m for w in common],
-        "rare": " ".join(rare),
-        "rare_df": [df[w] / m for w in rare],
-    }
+    def whole(text: str) -> set[str]:
+        return {w for w in _TOKEN.findall(_fold(text)) if len(w) >= 4 and w.isalpha() and w.isascii()}
+
+    return pick_description_words(descriptions, sample, words=whole)
 
 
 def fts_id(job_id: str) -> int:

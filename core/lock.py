@@ -15,6 +15,7 @@ from pathlib import Path
 
 from core.clock import iso, utcnow
 from core.errors import SyncBusy
+from core.process import pid_alive
 
 
 def holder(path: Path) -> str:
@@ -85,15 +86,7 @@ def _pid_holder(path: Path) -> bool:
         pid = int(info.get("pid", 0))
     except (OSError, ValueError, TypeError):
         return False
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid > 0 and pid_alive(pid)
 
 
 def is_locked(path: Path) -> bool:

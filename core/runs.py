@@ -11,6 +11,7 @@ from typing import Any
 
 from core import db
 from core.clock import iso, utcnow
+from core.process import pid_alive
 
 
 @dataclass(frozen=True)
@@ -22,16 +23,6 @@ class SourceOutcome:
     fetched: int = 0
     duration_ms: float = 0.0
     warnings: tuple[str, ...] = field(default_factory=tuple)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class RunLog:
@@ -60,7 +51,7 @@ class RunLog:
         dead = [
             int(r["id"])
             for r in rows
-            if int(r["id"]) != keep and (lock_held or not r["pid"] or not _alive(int(r["pid"])))
+            if int(r["id"]) != keep and (lock_held or not r["pid"] or not pid_alive(int(r["pid"])))
         ]
         if not dead:
             return 0
@@ -77,7 +68,7 @@ class RunLog:
     def stuck(self) -> list[dict[str, Any]]:
         """Runs recorded as running whose process is gone."""
         rows = self.conn.execute("SELECT id, pid, started_at FROM runs WHERE status = 'running'").fetchall()
-        return [dict(r) for r in rows if not r["pid"] or not _alive(int(r["pid"]))]
+        return [dict(r) for r in rows if not r["pid"] or not pid_alive(int(r["pid"]))]
 
     def refused(self, trigger: str, reason: str) -> int:
         now = iso(utcnow())

@@ -30,7 +30,7 @@ import threading
 import time
 import weakref
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -359,6 +359,26 @@ class JsonClient:
         """The polite delay between paged requests."""
         if self.opts.delay_s > 0:
             self._sleep(self.opts.delay_s)
+
+    def details(
+        self, paths: list[str], max_details: int, progress: Callable[[float, str], None], warnings: list[str]
+    ) -> list[Mapping[str, Any]]:
+        """One detail GET per posting, politely paced, for the first ``max_details`` paths; a failed or missing
+        detail is an empty mapping and a warning (the posting is kept without its description)."""
+        out: list[Mapping[str, Any]] = []
+        for i, path in enumerate(paths):
+            detail: Mapping[str, Any] = {}
+            if i < max_details:
+                self.pause()
+                progress(i / max(len(paths), 1), f"{self.label}: details {i + 1}/{len(paths)}")
+                try:
+                    detail = mapping(self.get_json(path))
+                except SourceError as e:
+                    warnings.append(f"no description for {path}: {e}")
+            out.append(detail)
+        if len(paths) > max_details:
+            warnings.append(f"descriptions fetched for the first {max_details} of {len(paths)} postings")
+        return out
 
     # --- requests --------------------------------------------------------------------------------------
 

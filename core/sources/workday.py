@@ -127,21 +127,12 @@ class WorkdaySource:
                     break
             else:
                 partial = f"stopped after {MAX_PAGES} pages ({len(postings)} postings)"
-            rows = []
-            for i, p in enumerate(postings):
-                detail: Mapping[str, Any] = {}
-                if i < self.max_details:
-                    client.pause()
-                    ctx.progress(i / max(len(postings), 1), f"{self.label}: details {i + 1}/{len(postings)}")
-                    try:
-                        detail = mapping(client.get_json(f"{self.api}{p['externalPath']}"))
-                    except SourceError as e:
-                        warnings.append(f"no description for {p['externalPath']}: {e}")
-                rows.append(
-                    self._row(p, mapping(detail.get("jobPostingInfo")), mapping(detail.get("hiringOrganization")))
-                )
-            if len(postings) > self.max_details:
-                warnings.append(f"descriptions fetched for the first {self.max_details} of {len(postings)} postings")
+            paths = [f"{self.api}{p['externalPath']}" for p in postings]
+            details = client.details(paths, self.max_details, ctx.progress, warnings)
+            rows = [
+                self._row(p, mapping(d.get("jobPostingInfo")), mapping(d.get("hiringOrganization")))
+                for p, d in zip(postings, details, strict=True)
+            ]
         ctx.progress(1.0, f"{len(rows)} postings from {self.label}")
         return Fetched(raw_table(rows, COLUMNS), partial=partial, warnings=tuple(warnings))
 
