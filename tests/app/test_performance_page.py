@@ -195,4 +195,7 @@ def test_block_split_and_browser_split_are_the_measured_figures(settings: Settin
     browser = frame_with(at, "input → ws send").set_index("action")
     assert browser.loc["header sort", "input → rows"] == "88 / 140"
     assert browser.loc["header sort", "input → ws send"] == "12 / 30"
-    assert browser.loc["header sort", "server blocks (p50 ms)"] == "query 3.5" and browser.loc["header sort", "met"] == "yes"
+    assert (
+        browser.loc["header sort", "server blocks (p50 ms)"] == "query 3.5"
+        and browser.loc["header sort", "met"] == "yes"
+    )
