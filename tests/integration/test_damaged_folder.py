@@ -159,7 +159,7 @@ def test_a_garbled_jobdash_sqlite_is_one_line_in_every_command(two_versions: Set
 def tmpfs() -> Iterator[Path]:
     mnt = Path(f"/tmp/jobdash-tmpfs-{os.getpid()}")
     mnt.mkdir(exist_ok=True)
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mnt)], capture_output=True)
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mnt)], capture_output=True)
     if proc.returncode != 0:
         mnt.rmdir()
         pytest.skip(f"cannot mount a tmpfs here ({proc.stderr.decode().strip()}): the full-disk case needs one")
@@ -191,7 +191,9 @@ def test_a_full_disk_is_one_line_and_leaves_nothing_half_written(tmpfs: Path) ->
         p = cli(data, *args)
         assert "Traceback" not in p.stderr, p.stderr
     filler.unlink()
-    assert cli(data, "demo", "--jobs", "300").returncode == 0, "space back: the next run publishes"
+    again = cli(data, "demo", "--jobs", "300")
+    left = {str(f.relative_to(tmpfs)): f.stat().st_size for f in tmpfs.rglob("*") if f.is_file()}
+    assert again.returncode == 0, f"space back: the next run publishes ({again.stdout} {again.stderr} {left})"
 
 
 def test_a_read_only_data_folder_is_one_line(tmpfs: Path) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
+import subprocess
+import sys
 import threading
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -12,6 +13,7 @@ import pyarrow as pa
 import pytest
 
 from core.errors import NotFound, QueryError
+from core.settings import ROOT
 from core.userdata import MAX_NOTES_BYTES, USER_FIELDS, UserData
 
 T0 = datetime(2025, 3, 1, 9, 0, 0)
@@ -207,13 +209,15 @@ def test_two_processes_writing_lose_nothing(tmp_path: Path) -> None:
     path = tmp_path / "jobdash.sqlite"
     UserData(path)  # create the schema before the race
     n = 60
-    ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_process_writer, args=(str(path), tag, n)) for tag in ("p", "q")]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(timeout=60)
-    assert [p.exitcode for p in procs] == [0, 0]
+    # Fresh interpreters, not multiprocessing: a spawned child re-runs the parent's __main__, which is app.py
+    # in a worker that ran AppTest before.
+    writer = "from tests.integration.test_userdata import _process_writer as w; w({!r}, {!r}, {})"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", writer.format(str(path), tag, n)], cwd=ROOT, stderr=subprocess.PIPE)
+        for tag in ("p", "q")
+    ]
+    errors = [p.communicate(timeout=120)[1].decode(errors="replace") for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], errors
     ud = UserData(path)
     assert ud.revision() == 2 * 2 * n
     hist = ud.all_history()
