@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import platform
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
+import duckdb
+import psutil
 import pyarrow as pa
 
 from core.settings import Settings
@@ -60,3 +64,33 @@ def bench_settings(settings: Settings, data_dir: Path) -> Settings:
     return replace(
         settings, data_dir=data_dir, config_path=None, sources=(SourceConfig("demo", "demo"),), demo_default=False
     )
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on (every benchmark's JSON carries it)."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.lower().startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu_count": os.cpu_count(),
+        "cpu_physical": psutil.cpu_count(logical=False),
+        "cpu_model": model,
+        "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "pyarrow": pa.__version__,
+        "platform": platform.platform(),
+    }
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """A results file others read: written to a temp name and moved into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)

@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import sys
 import time
@@ -37,12 +36,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
-import psutil
-import pyarrow as pa
-
 from benchmarks import browser_timing
-from benchmarks.common import DEFAULT_JOBS, DEFAULT_REPEATS, ORM_BUDGET_S
+from benchmarks.common import DEFAULT_JOBS, DEFAULT_REPEATS, ORM_BUDGET_S, machine, write_atomic
 from benchmarks.query_bench import bench_query
 from benchmarks.report import figures, latest_per_size, markdown, markdown_section
 from benchmarks.sync_bench import bench_orm, bench_sync, build_catalog
@@ -52,38 +47,10 @@ from core.settings import ROOT, Settings, load_settings
 TARGETS = ("sync", "query", "browser", "all")
 
 
-def machine() -> dict[str, Any]:
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.lower().startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cpu_count": os.cpu_count(),
-        "cpu_physical": psutil.cpu_count(logical=False),
-        "cpu_model": model,
-        "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
-        "python": platform.python_version(),
-        "duckdb": duckdb.__version__,
-        "pyarrow": pa.__version__,
-        "platform": platform.platform(),
-    }
-
-
 def bench_browser(jobs: int, repeats: int) -> dict[str, Any]:
     if not (shutil.which("chromium") or shutil.which("chromium-browser")):
         return {"skipped": "Chromium is not installed"}
     return browser_timing.run(jobs, repeats)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 # ---------------------------------------------------------------- entry point
@@ -157,8 +124,8 @@ def run(argv: list[str], settings: Settings) -> int:
     }
     doc["figures"] = [f.as_dict() for f in figures(results)]
     out = settings.bench_dir / f"bench-{created.strftime('%Y%m%dT%H%M%S%fZ')}.json"
-    _write_atomic(out, json.dumps(doc, indent=2, default=str) + "\n")
-    _write_atomic(args.markdown, markdown(latest_per_size(settings.bench_dir)))
+    write_atomic(out, json.dumps(doc, indent=2, default=str) + "\n")
+    write_atomic(args.markdown, markdown(latest_per_size(settings.bench_dir)))
     say("")
     say(markdown_section(doc))
     say(f"results: {out}\ntable: {args.markdown}")

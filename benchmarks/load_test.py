@@ -36,7 +36,6 @@ import asyncio
 import concurrent.futures
 import json
 import os
-import platform
 import random
 import re
 import shutil
@@ -57,11 +56,14 @@ from typing import Any, TypeVar
 
 import psutil
 import pyarrow as pa
+import streamlit
 import websockets
 from streamlit.proto.Alert_pb2 import Alert
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+from benchmarks.common import machine, write_atomic
 
 ROOT = Path(__file__).resolve().parent.parent
 ACTIONS = ("search", "sort", "page", "open")
@@ -835,28 +837,6 @@ def _fmt(x: Any) -> str:
     return f"{x:,}" if isinstance(x, int) else str(x)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _machine() -> dict[str, Any]:
-    model = platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.lower().startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import streamlit
-
-    return {"cpu_count": os.cpu_count(), "cpu_model": model, "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
-            "python": platform.python_version(), "streamlit": streamlit.__version__}  # fmt: skip
-
-
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m benchmarks.load_test", description=__doc__.split("\n\n")[0])
     p.add_argument("--jobs", type=int, default=100_000, help="demo catalog size (default 100,000)")
@@ -912,7 +892,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "command": "python -m benchmarks.load_test " + " ".join(argv if argv is not None else sys.argv[1:]),
         "started_at": started_at,
-        "machine": _machine(),
+        "machine": {**machine(), "streamlit": streamlit.__version__},
         "config": {
             "jobs": args.jobs,
             "sessions": levels,
@@ -929,8 +909,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     result["verdict"] = verdict(result)
     out = args.json or ROOT / "data" / "bench" / f"load-{args.jobs}.json"
-    _write_atomic(out, json.dumps(result, indent=2) + "\n")
-    _write_atomic(args.markdown, merge_section(args.markdown, markdown(result)))
+    write_atomic(out, json.dumps(result, indent=2) + "\n")
+    write_atomic(args.markdown, merge_section(args.markdown, markdown(result)))
     print(f"wrote {out} and {args.markdown}")
     for v in result["verdict"]:
         print(f"  {'ok  ' if v['met'] else 'MISS'} {v['target']}: {v['measured']}")
