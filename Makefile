@@ -1,10 +1,11 @@
-# jobdash — `make run` starts the dashboard, `make test` runs every check. Both install what they need.
+# jobdash — `make run` starts the dashboard and the scheduled sync, `make test` runs every check. Both install
+# what they need.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test check lint typecheck imports pytest bench bench-large scheduler browser-deps clean
+.PHONY: run dashboard test check lint typecheck imports pytest bench bench-large scheduler browser-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +19,13 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
 	touch $(VENV)/.runtime $@
 
+# One command for the whole product: supervisord runs the dashboard and the scheduler (core/cli/run.py).
+# A single command line, so make runs it without a shell and its SIGTERM reaches supervisord.
 run: $(VENV)/.runtime
+	$(BIN)/python -m core run --port $(PORT)
+
+# The dashboard alone ("Sync now" still works: it runs the sync inside the dashboard process).
+dashboard: $(VENV)/.runtime
 	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) --server.headless true
 
 scheduler: $(VENV)/.runtime

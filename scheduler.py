@@ -1,7 +1,9 @@
 """The scheduled background sync (APScheduler 3.x).
 
-Runs once at start, then every `schedule.interval_minutes` (or on `schedule.cron`); a source with its
-own `schedule_minutes`/`cron` gets its own job. "Sync now" requests (dashboard, `python -m core sync
+Runs at start (unless a sync finished less than an interval ago: a restart, or `make run` right after it
+built the demo catalog), then every `schedule.interval_minutes` (or on `schedule.cron`); a source with its
+own `schedule_minutes`/`cron` gets its own job. A start over the heartbeat of a scheduler that died is
+recorded (``control.note_start``) so the dashboard can say it was restarted. "Sync now" requests (dashboard, `python -m core sync
 --request`) are picked up within a second; one that arrives while a sync runs is deferred until it
 ends, never dropped. SIGTERM/SIGINT stop it within seconds: a running sync stops at its next safe
 point, and a publish already under way finishes first.
@@ -18,7 +20,7 @@ import logging.handlers
 import signal
 import sys
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -28,6 +30,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from core import control
 from core.errors import JobdashError, SyncBusy
+from core.runs import RunLog
 from core.settings import Settings, load_settings
 from core.sync import run_sync
 
@@ -93,15 +96,32 @@ class Scheduler:
         log.info("serving %d sync request(s)", len(requests))
         self.aps.add_job(self.sync, args=[names, "request"], id="sync-request", replace_existing=True)
 
+    def first_run(self, now: datetime) -> datetime:
+        """Now, unless the last successful sync finished less than an interval ago: then an interval after it."""
+        if self.settings.cron:
+            return now
+        log = RunLog(self.settings.db_path)
+        try:
+            done = [r for r in log.recent(20) if r["status"] in ("ok", "partial") and r["finished_at"]]
+        finally:
+            log.close()
+        if not done:
+            return now
+        last = max(datetime.fromisoformat(r["finished_at"]) for r in done).replace(tzinfo=UTC)
+        return max(now, last + timedelta(minutes=self.settings.interval_minutes or 60.0))
+
     def start(self) -> None:
         s = self.settings
         now = datetime.now(UTC)
+        restart = control.note_start(s)
+        if restart is not None:
+            log.warning("restarted: the last scheduler (pid %s) stopped without a clean exit", restart.dead_pid)
         self.aps.add_job(
             self.sync,
             trigger(s.interval_minutes, s.cron),
             args=[self.main_sources(), "scheduler"],
             id=MAIN_JOB,
-            next_run_time=now,
+            next_run_time=self.first_run(now),
         )
         for src in s.sources:
             if src.enabled and (src.schedule_minutes or src.cron):
@@ -127,13 +147,13 @@ class Scheduler:
 def setup_logging(settings: Settings, level: str) -> None:
     logs = settings.data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     to_file = logging.handlers.RotatingFileHandler(logs / "scheduler.log", maxBytes=2_000_000, backupCount=3)
-    to_err = logging.StreamHandler(sys.stderr)
+    to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    to_err = logging.StreamHandler(sys.stderr)  # under `make run` the log relay stamps the time
+    to_err.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.setLevel(level)
     for h in (to_file, to_err):
-        h.setFormatter(fmt)
         root.addHandler(h)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 

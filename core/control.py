@@ -40,6 +40,43 @@ def beat(settings: Settings, next_run: datetime | None, name: str = SCHEDULER) -
             )
 
 
+@dataclass(frozen=True)
+class Restart:
+    at: datetime
+    pid: int  # the new scheduler
+    dead_pid: int
+    last_beat: datetime  # the dead one's last sign of life
+
+
+def note_start(settings: Settings, name: str = SCHEDULER) -> Restart | None:
+    """At scheduler start: a heartbeat that its process never cleared (it exits cleanly through clear_beat)
+    and whose pid is gone means the last scheduler died; record that it was restarted."""
+    with db.opened(settings.db_path) as conn:
+        with db.tx(conn):
+            row = conn.execute("SELECT pid, beat_at FROM heartbeat WHERE name = ?", [name]).fetchone()
+            if row is None or int(row["pid"]) == os.getpid() or psutil.pid_exists(int(row["pid"])):
+                return None
+            now = utcnow()
+            conn.execute(
+                "INSERT INTO scheduler_restarts (at, pid, dead_pid, last_beat) VALUES (?, ?, ?, ?)",
+                [iso(now), os.getpid(), int(row["pid"]), row["beat_at"]],
+            )
+    return Restart(now, os.getpid(), int(row["pid"]), datetime.fromisoformat(row["beat_at"]))
+
+
+def last_restart(settings: Settings) -> Restart | None:
+    with db.opened(settings.db_path) as conn:
+        row = conn.execute("SELECT * FROM scheduler_restarts ORDER BY id DESC LIMIT 1").fetchone()
+    if row is None:
+        return None
+    return Restart(
+        datetime.fromisoformat(row["at"]),
+        int(row["pid"]),
+        int(row["dead_pid"]),
+        datetime.fromisoformat(row["last_beat"]),
+    )
+
+
 def clear_beat(settings: Settings, name: str = SCHEDULER) -> None:
     with db.opened(settings.db_path) as conn:
         with db.tx(conn):

@@ -218,6 +218,14 @@ CREATE TABLE IF NOT EXISTS heartbeat (
     beat_at  TEXT NOT NULL,
     next_run TEXT
 );
+-- a scheduler that started over the heartbeat of one that died without clearing it (the dashboard says so)
+CREATE TABLE IF NOT EXISTS scheduler_restarts (
+    id        INTEGER PRIMARY KEY,
+    at        TEXT NOT NULL,
+    pid       INTEGER NOT NULL,
+    dead_pid  INTEGER NOT NULL,
+    last_beat TEXT NOT NULL
+);
 """
 
 

@@ -22,6 +22,7 @@ from core.runs import RunLog
 from ui import keys, state
 
 PROGRESS_POLL = "1s"
+RESTART_NOTICE_S = 24 * 3600  # how long the Sync page mentions an unexpected scheduler restart
 
 
 def _block(fn: Callable[[], None]) -> Callable[[], None]:
@@ -61,12 +62,18 @@ def scheduler_status() -> None:
     hb = control.scheduler(s)
     if hb is None:
         st.warning(
-            "Scheduler not running. Start it with `python scheduler.py`; until then “Sync now” runs the sync "
-            "inside the dashboard process."
+            "Scheduler not running. `make run` starts it together with the dashboard; until then “Sync now” "
+            "runs the sync inside the dashboard process."
         )
     else:
         nxt = f"{hb.next_run:%Y-%m-%d %H:%M} UTC ({_ago(hb.next_run)})" if hb.next_run else "not scheduled"
         st.success(f"Scheduler alive (pid {hb.pid}, last heartbeat {_ago(hb.beat_at)}). Next run: {nxt}")
+    restart = control.last_restart(s)
+    if restart is not None and (utcnow() - restart.at).total_seconds() < RESTART_NOTICE_S:
+        st.info(
+            f"The scheduler stopped unexpectedly (pid {restart.dead_pid}, last heartbeat "
+            f"{restart.last_beat:%H:%M:%S} UTC) and was restarted {_ago(restart.at)} (pid {restart.pid})."
+        )
     st.caption(f"Interval {s.interval_minutes} min · {len(s.sources)} source(s) configured")
 
 

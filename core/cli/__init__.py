@@ -60,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("jobs", help="list, show, edit and export jobs (see `jobs --help`)", add_help=False)
     sub.add_parser("bench", help="run the benchmarks (see `bench --help`)", add_help=False)
     sub.add_parser("watch", help="watch saved views: list, add, pause, resume, test, matches", add_help=False)
+    sub.add_parser("run", help="start the dashboard and the scheduled sync together (see `run --help`)", add_help=False)
     return p
 
 
@@ -106,7 +107,7 @@ def _quiet_stdout() -> None:
 def _main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
-    if args_list and args_list[0] in ("jobs", "bench", "watch"):
+    if args_list and args_list[0] in ("jobs", "bench", "watch", "run"):
         return _delegate(args_list[0], args_list[1:])
     args = parser.parse_args(args_list)
     try:
@@ -140,6 +141,10 @@ def _delegate(command: str, rest: list[str]) -> int:
             from core.cli import watch
 
             return int(watch.run(rest, load_settings()))
+        if command == "run":
+            from core.cli import run
+
+            return run.main(load_settings(), rest)
         from core.cli import jobs
 
         return int(jobs.run(rest, load_settings()))
@@ -243,9 +248,7 @@ def _sync(settings: Settings, args: argparse.Namespace) -> int:
         rid = control.request_sync(settings, "cli", args.source)
         hb = control.scheduler(settings)
         if hb is None:
-            print(
-                f"request #{rid} queued; the scheduler is not running, so it waits until `python scheduler.py` starts"
-            )
+            print(f"request #{rid} queued; the scheduler is not running, so it waits until it starts (`make run`)")
         else:
             print(f"request #{rid} sent; the scheduler (pid {hb.pid}) picks it up within a second")
         return 0
@@ -295,6 +298,7 @@ def status_dict(settings: Settings, runs: int = 5) -> dict[str, Any]:
             "fallback": snap.fallback,
         },
         "demo": bool(snap and snap.demo),
+        "scheduler": _scheduler_dict(settings),
         "last_counts": last_done["counts"] if last_done else None,
         "alerts": [asdict(a) for a in alerts_for_status(settings)],
         "runs": [
@@ -319,6 +323,28 @@ def status_dict(settings: Settings, runs: int = 5) -> dict[str, Any]:
     }
 
 
+def _scheduler_dict(settings: Settings) -> dict[str, Any]:
+    from core import control
+    from core.clock import iso
+
+    hb = control.scheduler(settings)
+    restart = control.last_restart(settings)
+    return {
+        "alive": hb is not None,
+        "pid": hb.pid if hb else None,
+        "last_beat": iso(hb.beat_at) if hb else None,
+        "next_run": iso(hb.next_run) if hb and hb.next_run else None,
+        "last_restart": None
+        if restart is None
+        else {
+            "at": iso(restart.at),
+            "pid": restart.pid,
+            "dead_pid": restart.dead_pid,
+            "last_beat": iso(restart.last_beat),
+        },
+    }
+
+
 def _status(settings: Settings, args: argparse.Namespace) -> int:
     doc = status_dict(settings, args.runs)
     if args.json:
@@ -332,6 +358,12 @@ def _status(settings: Settings, args: argparse.Namespace) -> int:
         print(f"snapshot v{snap['version']}: {snap['rows']:,} jobs, published {snap['created_at']}{label}")
         if snap["fallback"]:
             print(f"warning: {snap['fallback']} (`python -m core doctor --repair` repoints CURRENT)")
+    sched = doc["scheduler"]
+    print(
+        f"scheduler: alive (pid {sched['pid']}), next run {sched['next_run'] or 'not scheduled'}"
+        if sched["alive"]
+        else "scheduler: not running (`make run` starts it with the dashboard)"
+    )
     if doc["last_counts"]:
         print("last run: " + ", ".join(f"{k} {v:,}" for k, v in doc["last_counts"].items()))
     for a in doc["alerts"]:
