@@ -61,6 +61,7 @@ def note_start(settings: Settings, name: str = SCHEDULER) -> Restart | None:
                 "INSERT INTO scheduler_restarts (at, pid, dead_pid, last_beat) VALUES (?, ?, ?, ?)",
                 [iso(now), os.getpid(), int(row["pid"]), row["beat_at"]],
             )
+            conn.execute("DELETE FROM heartbeat WHERE name = ? AND pid = ?", [name, int(row["pid"])])  # noted once
     return Restart(now, os.getpid(), int(row["pid"]), datetime.fromisoformat(row["beat_at"]))
 
 

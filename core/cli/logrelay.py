@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import BinaryIO, TextIO
 
 MAX_BYTES = 5_000_000
-WIDTH = len("dashboard")
+WIDTH = len("supervisor")  # the longest name it writes
 _STATES = {
     "PROCESS_STATE_RUNNING": "running",
     "PROCESS_STATE_STOPPED": "stopped",

@@ -4,12 +4,16 @@ snapshot; caching counts hits and misses."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core import db
 from core.catalog import Catalog
 from core.instrumentation import metrics
 from core.query import JobFilter
@@ -91,6 +95,37 @@ def test_sync_now_runs_a_sync_and_the_history_shows_it(tmp_path: Path, monkeypat
         health = at.dataframe[1].value
         assert health["last status"].iloc[0] == "ok"
     finally:
+        _clear_caches()
+
+
+def test_sync_page_says_when_the_scheduler_was_restarted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from core import control
+    from tests.app.conftest import APP, _clear_caches
+
+    (tmp_path / "jobdash.toml").write_text(SMALL_DEMO_TOML, encoding="utf-8")
+    monkeypatch.setenv("JOBDASH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("JOBDASH_CONFIG", str(tmp_path / "jobdash.toml"))
+    settings = load_settings()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a pid that no longer runs: a scheduler that died without clearing its heartbeat
+    with db.opened(settings.db_path) as conn:
+        conn.execute(
+            "INSERT INTO heartbeat (name, pid, beat_at) VALUES ('scheduler', ?, '2026-01-01T00:00:00')", [dead.pid]
+        )
+    restart = control.note_start(settings)  # what the new scheduler does as it starts (this process plays it)
+    assert restart is not None and restart.dead_pid == dead.pid
+    assert control.note_start(settings) is None, "noted once"
+    control.beat(settings, None)
+    try:
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.switch_page("pages/sync.py")
+        at.run()
+        assert not at.exception
+        assert any("Scheduler alive" in s.value for s in at.success)
+        notice = [i.value for i in at.info if "stopped unexpectedly" in i.value]
+        assert notice and f"pid {dead.pid}" in notice[0] and f"pid {os.getpid()}" in notice[0]
+    finally:
+        control.clear_beat(settings)
         _clear_caches()
 
 
