@@ -115,7 +115,14 @@ def main(settings: Settings, argv: list[str]) -> int:
     if supervisord is None:
         print("error: supervisord is not installed: run `make run` (it installs requirements.txt)", file=sys.stderr)
         return 2
+    from core import control
+
     settings.ensure_dirs()
+    if (hb := control.scheduler(settings)) is not None:
+        print(
+            f"error: jobdash already runs on this data folder (scheduler pid {hb.pid}); stop it first", file=sys.stderr
+        )
+        return 2
     for sub in ("logs", "run"):
         (settings.data_dir / sub).mkdir(parents=True, exist_ok=True)
     seeded = seed_demo(settings)

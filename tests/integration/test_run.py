@@ -78,6 +78,14 @@ def test_make_run_supervises_dashboard_and_scheduler(tmp_path: Path) -> None:
         assert status["snapshot"] and status["snapshot"]["rows"] > 5000 and status["snapshot"]["demo"]
         assert not [a for a in status["alerts"] if a["rule"] == "scheduler_down"]
         _wait(lambda: _healthy(port), 60, "dashboard healthy")
+        second = subprocess.run(
+            [sys.executable, "-m", "core", "run", "--port", str(_free_port())],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert second.returncode == 2 and "already runs on this data folder" in second.stderr
         # It answers on loopback only.
         listening = [c for c in psutil.net_connections("tcp") if c.laddr.port == port and c.status == "LISTEN"]
         assert listening and {c.laddr.ip for c in listening} <= {"127.0.0.1"}
