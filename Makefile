@@ -26,7 +26,7 @@ run: $(VENV)/.runtime
 
 # The dashboard alone ("Sync now" still works: it runs the sync inside the dashboard process).
 dashboard: $(VENV)/.runtime
-	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) --server.headless true
+	$(BIN)/python -m ui.warm --server.address 127.0.0.1 --server.port $(PORT) --server.headless true
 
 scheduler: $(VENV)/.runtime
 	$(BIN)/python scheduler.py

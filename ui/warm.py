@@ -1,6 +1,7 @@
 """Start the dashboard warm: `python -m ui.warm [streamlit run options]` is `streamlit run app.py` plus a
 background thread that, while the server starts, imports the page modules and loads the catalog with its
-first page (``Catalog.refresh`` precomputes the default view's page).
+first page (``Catalog.refresh`` precomputes the default view's page), and with components' files served
+uncompressed (``serve_components_uncompressed``).
 
 Without it the first visitor's script run paid for both: 2.4 s of its 8.5 s to first rows, measured on a
 fresh 5k demo folder (docs/BENCHMARKS.md, "New user"). The catalog lands in the same process-wide
@@ -41,9 +42,31 @@ def warm() -> None:
         log.warning("warm-up skipped: %s", e)
 
 
+def serve_components_uncompressed() -> None:
+    """Streamlit serves its own /static bundles without gzip — compressing at the origin on every request costs
+    more CPU than it saves on a local connection — but still gzips components' files. The grid's 4.7 MB bundle
+    was compressed anew for every new browser: 270–370 ms per request against 21–42 ms uncompressed (curl on
+    127.0.0.1, load average 6). The same bypass for /component/, upstream-style; if the internals move, the
+    stock behaviour stays."""
+    try:
+        from streamlit.web.server.starlette import starlette_gzip_middleware as gz
+    except ImportError:  # pragma: no cover - another server implementation
+        return
+    stock = getattr(gz, "_should_bypass_gzip", None)
+    if stock is None or getattr(stock, "jobdash", False):
+        return
+
+    def bypass(path: str, base_url: str = "") -> bool:
+        return bool(stock(path, base_url)) or gz._strip_base_url(path, base_url).startswith("/component/")
+
+    bypass.jobdash = True  # type: ignore[attr-defined]
+    gz._should_bypass_gzip = bypass
+
+
 def main(argv: list[str] | None = None) -> int:
     from streamlit.web import cli
 
+    serve_components_uncompressed()
     threading.Thread(target=warm, name="warm-up", daemon=True).start()
     args = sys.argv[1:] if argv is None else argv
     sys.argv = ["streamlit", "run", str(ROOT / "app.py"), *args]
