@@ -1,6 +1,6 @@
 """New user: a fresh data folder, a freshly started server, a fresh browser profile → the first grid rows.
 
-    python -m benchmarks.new_user [--repeats 5] [--json]
+    python -m benchmarks.new_user [--repeats 5] [--json] [--markdown docs/bench_new_user.md]
 
 Each repetition makes an empty data folder with no jobdash.toml sources (the demo default), starts the
 product, waits for the dashboard's health check, then opens the Jobs page in a new browser profile (cold
@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.browser_timing import CHROMIUM_ARGS, ROOT, Session, free_port, wait_healthy
+from benchmarks.common import machine, write_atomic
 
 TARGET_FIRST_ROWS_MS = 2000.0
 STARTS = {
@@ -114,15 +115,36 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def markdown(result: dict[str, Any]) -> str:
+    m = machine()
+    return (
+        "# New user: fresh server, fresh browser profile (issue 15)\n\n"
+        "Written by `python -m benchmarks.new_user` (also run by `python -m core bench browser`); do not edit by hand.\n\n"
+        f"{result['repeats']} new users per way of starting, interleaved; {m['cpu_count']} cores, "
+        f"load average {result['load_avg'][0]:.1f} at the end; Python {m['python']}. Each: an empty data folder "
+        "with no sources, the server started, then the Jobs page opened in a new browser profile (cold HTTP "
+        "cache) until the grid shows its first row.\n\n"
+        + table(result)
+        + f"\n\nTarget: first rows ≤ {TARGET_FIRST_ROWS_MS:.0f} ms (median) with `make run`: "
+        + ("**met**" if result["target_met"] else "**missed**")
+        + ". Every sample, ms: "
+        + "; ".join(f"{how}: {', '.join(f'{v:.0f}' for v in result[how]['first_rows_ms'])}" for how in STARTS)
+        + ".\n"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--markdown", type=Path, help="also write the result as Markdown here")
     args = parser.parse_args()
     result = run(args.repeats)
     if "skipped" in result:
         print(result["skipped"])
         return 0
+    if args.markdown:
+        write_atomic(args.markdown, markdown(result))
     print(json.dumps(result, indent=2) if args.json else table(result))
     print(f"load average {result['load_avg'][0]:.1f}; target first rows ≤ {TARGET_FIRST_ROWS_MS:.0f} ms (median): "
           + ("met" if result["target_met"] else "MISSED"))  # fmt: skip

@@ -264,7 +264,9 @@ Measured by their own commands and kept beside this file:
   tantivy, roaring bitmaps; `python -m benchmarks.search_engines --jobs 1000000`);
 - [Dashboard server under load](bench_load.md) (N concurrent sessions over Streamlit's own protocol;
   `python -m benchmarks.load_test --jobs 100000 --sessions 1,5,10,20`);
-- watches: `python -m benchmarks.watch_bench` (20 watches over a 100k batch against a 1M catalog).
+- watches: `python -m benchmarks.watch_bench` (20 watches over a 100k batch against a 1M catalog);
+- [New user](bench_new_user.md): fresh data folder, fresh server, fresh browser profile → first rows
+  (`python -m benchmarks.new_user`, also part of `python -m core bench browser`).
 """
 
 
