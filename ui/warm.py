@@ -4,7 +4,7 @@ first page (``Catalog.refresh`` precomputes the default view's page), and with c
 uncompressed (``serve_components_uncompressed``).
 
 Without it the first visitor's script run paid for both: 2.4 s of its 8.5 s to first rows, measured on a
-fresh 5k demo folder (docs/BENCHMARKS.md, "New user"). The catalog lands in the same process-wide
+fresh 5k demo folder (docs/bench_new_user.md). The catalog lands in the same process-wide
 ``st.cache_resource`` entry the pages use (``ui.cache.catalog``), so the first session finds it loaded; a
 session that arrives before the load finishes waits on the catalog's load lock as it would have anyway.
 """
@@ -31,11 +31,13 @@ def warm() -> None:
     while not Runtime.exists() and time.monotonic() < deadline:
         time.sleep(0.02)
     try:
-        from core.settings import load_settings
-
         # What the first page run imports, less ui.grid: a component (st_aggrid) registers only when it is
-        # declared inside a script run, so importing it here would leave the grid unserved.
-        from ui import cache, charts  # noqa: F401
+        # declared inside a script run, so importing it here would leave the grid unserved. pandas is most of
+        # st_aggrid's import (750 of 925 ms measured with -X importtime); with it here the run pays ~80 ms.
+        import pandas  # noqa: F401
+
+        from core.settings import load_settings
+        from ui import cache, charts, detail, filters, live, sidebar  # noqa: F401
 
         cache.catalog(load_settings()).refresh(wait=True)
     except Exception as e:  # warming is an optimization: the first session loads whatever failed here
