@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import requests
 
 from core.errors import ConfigError
-from core.sources.http import MAX_REQUEST_TIMEOUT_S, USER_AGENT
+from core.sources.http import MAX_REQUEST_TIMEOUT_S, USER_AGENT, deadline_session
 
 MAX_PAGE_BYTES = 2 * 1024 * 1024  # a company page is read up to this much, never more
 MAX_URL_CHARS = 2048
@@ -276,32 +276,39 @@ class Page:
 
 
 def fetch_page(url: str, *, timeout_s: float = 15.0, max_bytes: int = MAX_PAGE_BYTES) -> Page:
-    """GET a company page, reading at most ``max_bytes``; DetectError with the reason on any failure."""
+    """GET a company page, reading at most ``max_bytes`` within one deadline of ``timeout_s`` for the whole
+    request (a server that drips bytes is cut off there); DetectError with the reason on any failure."""
     timeout = min(timeout_s, MAX_REQUEST_TIMEOUT_S)
     headers = {"User-Agent": USER_AGENT, "Accept": "text/html,application/xhtml+xml,*/*;q=0.5"}
-    try:
-        with requests.get(url, headers=headers, timeout=timeout, stream=True, allow_redirects=True) as resp:
-            final = resp.url or url
-            if not final.lower().startswith(("http://", "https://")):
-                raise DetectError(f"{url}: redirected to a non-http(s) URL")
-            if resp.status_code >= 400:
-                raise DetectError(f"{url}: the page answered HTTP {resp.status_code}")
-            chunks: list[bytes] = []
-            size = 0
-            truncated = False
-            for chunk in resp.iter_content(64 * 1024):
-                chunks.append(chunk)
-                size += len(chunk)
-                if size >= max_bytes:
-                    truncated = True
-                    break
-            body = b"".join(chunks)[:max_bytes]
-            encoding = resp.encoding if "charset" in resp.headers.get("Content-Type", "").lower() else None
-    except requests.Timeout as e:
-        raise DetectError(f"{url}: the page did not answer within {timeout:g} s") from e
-    except requests.RequestException as e:
-        reason = str(e.args[0] if e.args else e)[:200]
-        raise DetectError(f"{url}: could not fetch the page ({reason})") from e
+    late = DetectError(f"{url}: the page did not arrive within {timeout:g} s")
+    with deadline_session(timeout) as (session, expired):
+        try:
+            with session.get(url, headers=headers, timeout=timeout, stream=True, allow_redirects=True) as resp:
+                final = resp.url or url
+                if not final.lower().startswith(("http://", "https://")):
+                    raise DetectError(f"{url}: redirected to a non-http(s) URL")
+                if resp.status_code >= 400:
+                    raise DetectError(f"{url}: the page answered HTTP {resp.status_code}")
+                chunks: list[bytes] = []
+                size = 0
+                truncated = False
+                for chunk in resp.iter_content(64 * 1024):
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size >= max_bytes:
+                        truncated = True
+                        break
+                body = b"".join(chunks)[:max_bytes]
+                encoding = resp.encoding if "charset" in resp.headers.get("Content-Type", "").lower() else None
+        except requests.Timeout as e:
+            raise late from e
+        except requests.RequestException as e:
+            if expired.is_set():
+                raise late from e
+            reason = str(e.args[0] if e.args else e)[:200]
+            raise DetectError(f"{url}: could not fetch the page ({reason})") from e
+        if expired.is_set():  # the shut socket can end the body early instead of failing: not a whole page
+            raise late
     return Page(final, body.decode(encoding or "utf-8", errors="replace"), truncated)
 
 

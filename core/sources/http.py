@@ -30,7 +30,8 @@ import threading
 import time
 import weakref
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -261,6 +262,31 @@ class _TrackingAdapter(HTTPAdapter):
             ConnectionCls = TlsConn
 
         self.poolmanager.pool_classes_by_scheme = {"http": Pool, "https": TlsPool}
+
+
+@contextmanager
+def deadline_session(seconds: float) -> Iterator[tuple[requests.Session, threading.Event]]:
+    """A requests session whose sockets are shut once ``seconds`` have passed: one deadline for a whole
+    request however slowly the server drips bytes (requests' own timeout is per read). The event says it
+    fired; a body read past it may end early rather than fail, so check the event after reading."""
+    socks = _Sockets()
+    fired = threading.Event()
+    session = requests.Session()
+    for prefix in ("http://", "https://"):
+        session.mount(prefix, _TrackingAdapter(socks))
+
+    def expire() -> None:
+        fired.set()
+        socks.shutdown()
+
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield session, fired
+    finally:
+        timer.cancel()
+        session.close()
 
 
 _ESCAPED = re.compile("[\udc80-\udcff]")  # one per undecodable byte under errors="surrogateescape"

@@ -231,6 +231,22 @@ def test_slowloris_is_cut_off_at_the_deadline_and_its_thread_ends(
     assert not _connections_to(slow_server), "the socket to the slow server is still open"
 
 
+@pytest.mark.parametrize("slow_server", ["body", "headers"], indirect=True)
+def test_a_careers_page_that_drips_is_cut_off_at_its_deadline(slow_server: int) -> None:
+    """`sources add URL` reads the company's page: one deadline for the whole page, not one per read."""
+    from core.sources.detect import DetectError, fetch_page
+
+    t = time.perf_counter()
+    with pytest.raises(DetectError, match="did not arrive within 2 s"):
+        fetch_page(f"http://127.0.0.1:{slow_server}/careers", timeout_s=2.0)
+    took = time.perf_counter() - t
+    assert took < 2.0 + 1.5, f"took {took:.1f} s"
+    give_up = time.monotonic() + 2.0
+    while _connections_to(slow_server) and time.monotonic() < give_up:
+        time.sleep(0.05)
+    assert not _connections_to(slow_server), "the socket to the slow server is still open"
+
+
 def test_timeout_s_is_one_deadline_across_pages(settings: Settings, server: HTTPServer) -> None:
     """Lever pages: every page answers in 0.4 s, but 2 s is the budget of the whole fetch, not of a request."""
 
