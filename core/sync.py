@@ -516,17 +516,25 @@ def _index_descriptions(settings: Settings, purged: list[str], cancel: threading
 
 
 def _index_damaged(e: StorageError) -> bool:
-    return e.code.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or e.detail.startswith("no such table")
+    return e.code.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB", "INDEX_CORRUPT", "INDEX_MISSING")) or (
+        e.detail.startswith("no such table")
+    )
 
 
 def _move_aside(path: Path) -> Path:
-    """Rename a damaged SQLite file (and its WAL/shm) to ``<name>.damaged-<time>``, never delete it."""
+    """Rename a damaged search index (the state file, its WAL/shm and the tantivy directory beside it) to
+    ``<name>.damaged-<time>``, never delete it. Returns the state file's new name."""
+    from core.search import index_dir
+
     stamp = utcnow().strftime("%Y%m%dT%H%M%S")
     aside = path.with_name(f"{path.name}.damaged-{stamp}")
     for suffix in ("", "-wal", "-shm"):
         src = path.with_name(path.name + suffix)
         if src.exists():
             src.replace(aside.with_name(aside.name + suffix))
+    tree = index_dir(path)
+    if tree.exists():
+        tree.replace(tree.with_name(f"{tree.name}.damaged-{stamp}"))
     return aside
 
 
@@ -540,48 +548,82 @@ def _catch_up(settings: Settings, index: Any, purged: list[str], cancel: threadi
     if snap is None:
         return notes
     referenced = snapshots.referenced_segments(snap)
+    if index.migrated:
+        notes.append("search index: moved to the new engine (tantivy); rebuilding it from the snapshot's descriptions")
     if purged:
         index.update(pa.table({"job_id": pa.array([], pa.string())}), purged)
+    done = index.segments_done()
+    on_disk = snapshots.desc_segments(settings.snapshots_dir)  # oldest first: a newer description wins
+    if not _index_segments(settings, index, [n for n in on_disk if n in referenced and n not in done], cancel, notes):
+        return notes
+    # Documents against the snapshot: the count first (cheap), the id sets only when it differs. A purge a
+    # killed run never applied leaves extra documents; a segment marked indexed may still lack some.
     con = duckdb.connect(":memory:")
     try:
-        # Documents of jobs no longer in the snapshot (purged by a run killed before its index step).
-        con.register("idx", pa.table({"id": index.fts_ids()}))
         from core.search import FTS_ID_SQL
 
         con.execute(
             f"CREATE TABLE want AS SELECT {FTS_ID_SQL} AS id, desc_file FROM read_parquet(?) WHERE desc_file IS NOT NULL",
             [str(snap.jobs_path)],
         )
-        extra = [int(r[0]) for r in con.execute("SELECT id FROM idx ANTI JOIN want USING (id)").fetchall()]
-        if extra:
-            index.delete_fts_ids(extra)
-            notes.append(f"search index: removed {len(extra):,} documents of jobs no longer in the catalog")
-        missing = con.execute("SELECT DISTINCT desc_file FROM want ANTI JOIN idx USING (id)").fetchall()
+        (want,) = con.execute("SELECT count(*) FROM want").fetchone() or (0,)
+        missing: list[Any] = []
+        keep: dict[str, set[int]] = {}
+        if int(want) != index.count():
+            con.register("idx", pa.table({"id": index.fts_ids()}))
+            extra = [int(r[0]) for r in con.execute("SELECT id FROM idx ANTI JOIN want USING (id)").fetchall()]
+            if extra:
+                index.delete_fts_ids(extra)
+                notes.append(f"search index: removed {len(extra):,} documents of jobs no longer in the catalog")
+            missing = con.execute("SELECT DISTINCT desc_file FROM want ANTI JOIN idx USING (id)").fetchall()
+            for (name,) in missing:  # only the rows whose description still lives there: a newer one wins
+                rows = con.execute("SELECT id FROM want WHERE desc_file = ?", [name]).fetchall()
+                keep[str(name)] = {int(r[0]) for r in rows}
     finally:
         con.close()
-    done = index.segments_done()
-    stale = sorted({str(r[0]) for r in missing} & done)
+    stale = [n for n in on_disk if n in keep and n in index.segments_done()]
     if stale:  # marked indexed, yet some of their documents are not there: read them again
         index.forget_segments(stale)
-        done -= set(stale)
         notes.append(f"search index: re-indexing {len(stale)} segment(s) whose documents were missing")
-    for name in snapshots.desc_segments(settings.snapshots_dir):
-        if name in done or name not in referenced:
-            continue
+        if not _index_segments(settings, index, stale, cancel, notes, keep):
+            return notes
+    if not _cancelled(cancel):
+        index.maintain(cancel=lambda: _cancelled(cancel))
+    return notes
+
+
+def _index_segments(
+    settings: Settings,
+    index: Any,
+    names: Sequence[str],
+    cancel: threading.Event | None,
+    notes: list[str],
+    keep: dict[str, set[int]] | None = None,
+) -> bool:
+    """Index these description segments, one commit each, and mark each done after its commit (a kill in
+    between only means it is read again: an upsert by id). False when a stop request cut it short."""
+    for name in names:
         try:
             reader = pq.ParquetFile(settings.snapshots_dir / name)
         except (OSError, pa.ArrowException) as e:
             notes.append(f"search index: segment {name} is damaged and was skipped ({e})")
             continue
-        for batch in reader.iter_batches(batch_size=INDEX_BATCH, columns=["job_id", "title", "company", "description"]):
-            if _cancelled(cancel):
-                notes.append("search index catch-up stopped by a stop request; the next run finishes it")
-                return notes
-            index.update(pa.Table.from_batches([batch]))
+        with index.bulk():
+            for batch in reader.iter_batches(
+                batch_size=INDEX_BATCH, columns=["job_id", "title", "company", "description"]
+            ):
+                if _cancelled(cancel):
+                    notes.append("search index catch-up stopped by a stop request; the next run finishes it")
+                    return False
+                part = pa.Table.from_batches([batch])
+                if keep is not None and name in keep:
+                    from core.search import fts_id
+
+                    mask = [fts_id(str(j)) in keep[name] for j in part.column("job_id").to_pylist()]
+                    part = part.filter(pa.array(mask, pa.bool_()))
+                index.update(part)
         index.mark_segment_done(name)
-    if not _cancelled(cancel):
-        index.maintain(cancel=lambda: _cancelled(cancel))
-    return notes
+    return True
 
 
 def run_sync(
