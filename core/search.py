@@ -687,7 +687,7 @@ class DescriptionIndex:
         out: dict[str, tuple[str, str, str]] = {}
         s = self._searcher()
         for start in range(0, len(job_ids), BATCH_ROWS):
-            for _, addr in self._existing(s, [fts_id(j) for j in job_ids[start : start + BATCH_ROWS]]).values():
+            for addr, _ in self._existing(s, [fts_id(j) for j in job_ids[start : start + BATCH_ROWS]]).values():
                 d = s.doc(addr)
                 out[d.get_first("job_id").decode()] = tuple(d.get_first(c) or "" for c in COLUMNS)  # type: ignore[assignment]
         return out
@@ -725,21 +725,31 @@ class DescriptionIndex:
         self._commit(writer, box[0])
 
     def _commit(self, writer: tantivy.IndexWriter, written: int) -> None:
-        if written:
-            try:
-                writer.commit()
-                writer.wait_merging_threads()
-            except ValueError as e:
-                raise self._damaged("a commit failed", str(e)) from e
-            with self._reload_lock:
-                self._index.reload()
-                n = int(self._index.searcher().num_docs)
-            conn = self._conn()
+        """Commit under the state file's write lock, so the generation moves with the commit: a locked state
+        file fails the update before tantivy commits anything."""
+        if not written:
+            writer.rollback()
+            return
+        conn = self._conn()
+        committed = False
+        try:
             with db.tx(conn):
+                try:
+                    writer.commit()
+                    committed = True
+                except ValueError as e:
+                    raise self._damaged("a commit failed", str(e)) from e
+                with self._reload_lock:
+                    self._index.reload()
+                    n = int(self._index.searcher().num_docs)
                 self._bump(conn)
                 conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('docs', ?)", [n])
-        else:
-            writer.rollback()
+        except StorageError:
+            if not committed:  # the state file was locked: nothing reached the index, let go of the batch
+                writer.rollback()
+            raise
+        finally:
+            writer.wait_merging_threads()
 
     @contextmanager
     def bulk(self) -> Iterator[DescriptionIndex]:

@@ -566,7 +566,7 @@ def _catch_up(settings: Settings, index: Any, purged: list[str], cancel: threadi
             f"CREATE TABLE want AS SELECT {FTS_ID_SQL} AS id, desc_file FROM read_parquet(?) WHERE desc_file IS NOT NULL",
             [str(snap.jobs_path)],
         )
-        (want,) = con.execute("SELECT count(*) FROM want").fetchone() or (0,)
+        want = con.execute("SELECT count(*) FROM want").fetchall()[0][0]
         missing: list[Any] = []
         keep: dict[str, set[int]] = {}
         if int(want) != index.count():

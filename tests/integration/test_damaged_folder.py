@@ -286,11 +286,9 @@ def test_a_corrupt_search_index_is_detected_and_rebuilt_by_the_next_sync(two_ver
 
 def test_an_index_with_missing_or_extra_documents_is_caught_up(two_versions: Settings) -> None:
     s = two_versions
-    conn = sqlite3.connect(s.search_path)
-    conn.execute("DELETE FROM docs WHERE rowid IN (SELECT rowid FROM docs LIMIT 5)")  # wrong counts, silently
-    conn.execute("INSERT INTO docs (id, job_id, description) VALUES (42, 'purged-by-a-killed-run', 'kafka')")
-    conn.commit()
-    conn.close()
+    with DescriptionIndex(s.search_path) as index:  # wrong counts, silently: the segments still say indexed
+        index.delete_fts_ids(index.fts_ids().to_pylist()[:5])
+        index.update(pa.table({"job_id": ["purged-by-a-killed-run"], "description": ["kafka"]}))
     assert cli(s.data_dir, "doctor").returncode == 1
     notes = _index_descriptions(s, [])
     assert any("removed 1" in n for n in notes) and any("re-indexing" in n for n in notes), notes
