@@ -842,10 +842,16 @@ class DescriptionIndex:
     # --- maintenance (the sync's catch-up, doctor) ------------------------------------------------------
 
     def optimize(self) -> None:
-        """Let the writer's merges finish and remove the files no commit uses any more."""
+        """Remove the files no commit uses any more: merged-away segments and deleted documents' space.
+        The reader is moved to the last commit (the writer's merges included) first: files a live searcher
+        still maps are kept by tantivy."""
+        with self._reload_lock:
+            self._index.reload()
         writer = self._writer()
-        writer.garbage_collect_files()
-        writer.wait_merging_threads()
+        try:
+            writer.garbage_collect_files()
+        finally:
+            writer.wait_merging_threads()
 
     def problems(self, *, full: bool = True) -> list[str]:
         """What is wrong, in words: SQLite's ``quick_check`` of the state file; files tantivy's meta.json
@@ -875,9 +881,8 @@ class DescriptionIndex:
         """Keep the folder from growing with churn: remove index files no commit uses (tantivy merges its
         segments in the writer's background threads by itself) and give the state file's free pages back
         (the FTS5 tables dropped on migration are most of a data folder from before the switch)."""
-        s = self._searcher()
-        segs = int(s.num_segments)
         self.optimize()
+        segs = int(self._searcher().num_segments)
         if cancel is not None and cancel():
             return {"segments": segs}
         conn = self._conn()

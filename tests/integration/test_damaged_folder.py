@@ -28,7 +28,7 @@ import pytest
 
 from core import lock, snapshots
 from core.runs import RunLog
-from core.search import DescriptionIndex
+from core.search import DescriptionIndex, index_dir
 from core.settings import Settings
 from core.sync import _index_descriptions, run_sync
 from tests.conftest import job, static
@@ -398,7 +398,8 @@ def test_the_index_stays_compact_over_many_syncs_with_churn(settings: Settings) 
     def size() -> int:
         p = settings.search_path
         wal = p.with_name(p.name + "-wal")
-        return p.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+        tree = sum(f.stat().st_size for f in index_dir(p).iterdir())  # the tantivy index beside the state file
+        return p.stat().st_size + (wal.stat().st_size if wal.exists() else 0) + tree
 
     sizes = []
     for r in range(12):
@@ -408,8 +409,10 @@ def test_the_index_stays_compact_over_many_syncs_with_churn(settings: Settings) 
         ]
         assert run_sync(settings, now=T0 + timedelta(hours=r), sources=[static("A", batch)]).status == "ok"
         sizes.append(size())
-    # Before optimize/merge/incremental vacuum this grew ~2x over 30 such syncs (see the CHANGELOG).
-    assert sizes[-1] <= sizes[0] * 1.3, sizes
+    # Before optimize/merge/incremental vacuum this grew ~2x over 30 such syncs (see the CHANGELOG). tantivy
+    # keeps a replaced document's space until its log merge policy merges the segment (8 small segments at a
+    # time), so the size reaches its plateau after the first few syncs, not at the first: no growth after it.
+    assert sizes[-1] <= max(sizes[:4]) * 1.3, sizes
 
 
 def test_status_json_into_a_closed_pipe_ends_quietly(two_versions: Settings) -> None:
