@@ -616,8 +616,12 @@ class DescriptionIndex:
         return self._conns.get()
 
     def close(self) -> None:
-        """Close this thread's connection to the state file (the index closes with the object)."""
-        self._conns.close()
+        """Close this thread's connection to the state file (the index closes with the object); a bulk not
+        committed is rolled back, which lets go of tantivy's writer lock."""
+        try:
+            self.rollback()
+        finally:
+            self._conns.close()
 
     def __enter__(self) -> DescriptionIndex:
         return self
@@ -758,16 +762,39 @@ class DescriptionIndex:
         if self._bulk is not None:
             yield self
             return
-        self._bulk, self._bulk_written = self._writer(), 0
-        writer = self._bulk
+        self.begin()
         try:
             yield self
         except BaseException:
-            self._bulk = None
-            writer.rollback()
+            self.rollback()
             raise
-        self._bulk = None
-        self._commit(writer, self._bulk_written)
+        self.commit()
+
+    def begin(self) -> None:
+        """Start a bulk (see ``bulk``): updates go to one writer until ``commit`` or ``rollback``. The writer
+        may be fed from another thread (the sync indexes a new segment while it writes the snapshot)."""
+        if self._bulk is None:
+            self._bulk, self._bulk_written = self._writer(), 0
+
+    @property
+    def in_bulk(self) -> bool:
+        return self._bulk is not None
+
+    def commit(self) -> int:
+        """Commit the bulk; returns the documents it wrote or deleted."""
+        writer, written = self._bulk, self._bulk_written
+        self._bulk, self._bulk_written = None, 0
+        if writer is not None:
+            self._commit(writer, written)
+        return written
+
+    def rollback(self) -> None:
+        writer, self._bulk, self._bulk_written = self._bulk, None, 0
+        if writer is not None:
+            try:
+                writer.rollback()
+            finally:
+                writer.wait_merging_threads()
 
     def update(self, rows: pa.Table, deletes: Sequence[str] = ()) -> int:
         """Upsert ``rows`` (job_id, title, company, description) and delete ``deletes``, in one commit

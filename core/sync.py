@@ -491,7 +491,56 @@ def _protected_ids(settings: Settings) -> list[str]:
 INDEX_BATCH = 5000  # rows per index transaction: a stop request waits for one batch at most
 
 
-def _index_descriptions(settings: Settings, purged: list[str], cancel: threading.Event | None = None) -> list[str]:
+class _IndexAhead:
+    """Index this run's new description segment while the jobs file is written and published (a thread;
+    DuckDB's write and tantivy's indexing threads release the GIL). Nothing is committed here: the commit
+    waits until the snapshot is published, so the published snapshot and its index land together, and a
+    kill before it leaves the index as it was (the next run's catch-up reads the segment again)."""
+
+    def __init__(self, settings: Settings, name: str, cancel: threading.Event | None) -> None:
+        self.name = name
+        self.index: Any = None
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(settings, cancel), name="index-ahead", daemon=True)
+        self._thread.start()
+
+    def _run(self, settings: Settings, cancel: threading.Event | None) -> None:
+        from core.search import DescriptionIndex
+
+        try:
+            self.index = DescriptionIndex(settings.search_path)
+            self.index.begin()
+            reader = pq.ParquetFile(settings.snapshots_dir / self.name)
+            for batch in reader.iter_batches(
+                batch_size=INDEX_BATCH, columns=["job_id", "title", "company", "description"]
+            ):
+                if _cancelled(cancel):
+                    raise Cancelled("stopped while indexing ahead")
+                self.index.update(pa.Table.from_batches([batch]))
+        except BaseException as e:  # the catch-up after the publish does it the ordinary way
+            self.error = e
+
+    def take(self) -> Any:
+        """The index with the segment's documents pending in its writer, or None (then it was let go)."""
+        self._thread.join()
+        if self.error is None and self.index is not None:
+            return self.index
+        self.abandon()
+        return None
+
+    def abandon(self) -> None:
+        self._thread.join()
+        if self.index is not None:
+            try:
+                self.index.rollback()
+            finally:
+                self.index.close()
+            self.index = None
+
+
+def _index_descriptions(
+    settings: Settings, purged: list[str], cancel: threading.Event | None = None, ahead: _IndexAhead | None = None
+) -> list[str]:
     """Bring the FTS index up to the published snapshot and say what was repaired on the way.
 
     Every description segment not yet indexed (this run's, or one a crash left behind) is streamed in
@@ -502,9 +551,10 @@ def _index_descriptions(settings: Settings, purged: list[str], cancel: threading
     from core.search import DescriptionIndex
 
     notes: list[str] = []
+    pending = ahead.take() if ahead is not None else None
     try:
-        with DescriptionIndex(settings.search_path) as index:
-            notes += _catch_up(settings, index, purged, cancel)
+        with pending if pending is not None else DescriptionIndex(settings.search_path) as index:
+            notes += _catch_up(settings, index, purged, cancel, ahead.name if pending is not None else None)
     except StorageError as e:
         if not _index_damaged(e):
             raise
@@ -542,10 +592,15 @@ def _cancelled(cancel: threading.Event | None) -> bool:
     return cancel is not None and cancel.is_set()
 
 
-def _catch_up(settings: Settings, index: Any, purged: list[str], cancel: threading.Event | None) -> list[str]:
+def _catch_up(
+    settings: Settings, index: Any, purged: list[str], cancel: threading.Event | None, ahead: str | None = None
+) -> list[str]:
+    """``ahead``: the segment whose documents are pending in ``index``'s bulk writer (``_IndexAhead``)."""
     notes: list[str] = []
     snap = snapshots.current(settings.snapshots_dir)
     if snap is None:
+        if index.in_bulk:
+            index.rollback()
         return notes
     referenced = snapshots.referenced_segments(snap)
     if index.migrated:
@@ -554,7 +609,17 @@ def _catch_up(settings: Settings, index: Any, purged: list[str], cancel: threadi
         index.update(pa.table({"job_id": pa.array([], pa.string())}), purged)
     done = index.segments_done()
     on_disk = snapshots.desc_segments(settings.snapshots_dir)  # oldest first: a newer description wins
-    if not _index_segments(settings, index, [n for n in on_disk if n in referenced and n not in done], cancel, notes):
+    todo = [n for n in on_disk if n in referenced and n not in done]
+    if index.in_bulk:
+        if ahead is not None and todo[-1:] == [ahead] and len(todo) == 1:
+            index.commit()  # the run's documents and its purge, in one commit right after the publish
+            index.mark_segment_done(ahead)
+            todo = []
+        else:  # older segments a crash left behind come first (a newer description wins): the ordinary way
+            index.rollback()
+            if purged:
+                index.update(pa.table({"job_id": pa.array([], pa.string())}), purged)
+    if not _index_segments(settings, index, todo, cancel, notes):
         return notes
     # Documents against the snapshot: the count first (cheap), the id sets only when it differs. A purge a
     # killed run never applied leaves extra documents; a segment marked indexed may still lack some.
@@ -752,21 +817,28 @@ def _run_locked(
             progress(0.7, "writing the snapshot")
             t = time.perf_counter()
             d = settings.snapshots_dir
-            engine.write_descriptions(d / snapshots.desc_name(version))
-            rows = engine.write_jobs(d / snapshots.jobs_name(version))
-            phases["write"] = time.perf_counter() - t
+            ahead = None
+            if engine.write_descriptions(d / snapshots.desc_name(version)):
+                ahead = _IndexAhead(settings, snapshots.desc_name(version), cancel)
+            try:
+                rows = engine.write_jobs(d / snapshots.jobs_name(version))
+                phases["write"] = time.perf_counter() - t
+                t = time.perf_counter()
+                # Past this point a stop request waits: the publish is one atomic rename. The purge is decided
+                # again against the user data as it stands now, with edits held off until the pointer moved, so
+                # a job starred while this run was diffing is kept (the jobs file is rewritten in that rare case).
+                with _user_data(settings) as users, users.held() as protected_now:
+                    late = sorted(set(engine.purged_ids()) & set(protected_now))
+                    if late:
+                        engine.keep(late)
+                        counts["purged"] -= len(late)
+                        rows = engine.write_jobs(d / snapshots.jobs_name(version))
+                    snapshots.publish(d, version, rows, iso(now), demo)
+            except BaseException:
+                if ahead is not None:
+                    ahead.abandon()  # nothing was committed: the index stays with the previous snapshot
+                raise
 
-            t = time.perf_counter()
-            # Past this point a stop request waits: the publish is one atomic rename. The purge is decided
-            # again against the user data as it stands now, with edits held off until the pointer moved, so
-            # a job starred while this run was diffing is kept (the jobs file is rewritten in that rare case).
-            with _user_data(settings) as users, users.held() as protected_now:
-                late = sorted(set(engine.purged_ids()) & set(protected_now))
-                if late:
-                    engine.keep(late)
-                    counts["purged"] -= len(late)
-                    rows = engine.write_jobs(d / snapshots.jobs_name(version))
-                snapshots.publish(d, version, rows, iso(now), demo)
             phases["publish"] = time.perf_counter() - t
             phases["to_publish"] = time.perf_counter() - t_run
 
@@ -775,7 +847,7 @@ def _run_locked(
             t = time.perf_counter()
             index_error = None
             try:
-                warnings.extend(_index_descriptions(settings, engine.purged_ids(), cancel))
+                warnings.extend(_index_descriptions(settings, engine.purged_ids(), cancel, ahead))
             except Exception as e:  # the snapshot is published; the next run catches the index up
                 index_error = f"description index not updated: {type(e).__name__}: {e}"
             try:

@@ -88,22 +88,25 @@ def test_killed_mid_write(settings: Settings) -> None:
 INDEX_CHILD = (
     textwrap.dedent(
         """
-    import os, signal, sys
+    import os, signal, sys, threading
     from datetime import datetime
-    import core.search
+    import core.search, core.sync
     from core.settings import load_settings
     from core.sync import run_sync
     from tests.integration.test_sync_crash import big_batch
 
     point = sys.argv[1]
-    if point == "mid_segment":  # a batch handed to the writer, the segment's commit not made
+    if point == "mid_segment":  # the ordinary catch-up: a batch handed to the writer, the commit not made
+        core.sync._IndexAhead.take = lambda self: self.abandon()
         real = core.search.DescriptionIndex.update
         def update(self, rows, deletes=()):
             out = real(self, rows, deletes)
-            if rows.num_rows:
+            if rows.num_rows and threading.current_thread() is threading.main_thread():
                 os.kill(os.getpid(), signal.SIGKILL)
             return out
         core.search.DescriptionIndex.update = update
+    elif point == "before_commit":  # indexed ahead while the snapshot was written; published, not committed
+        core.search.DescriptionIndex.commit = lambda self: os.kill(os.getpid(), signal.SIGKILL)
     else:  # committed to tantivy, not yet marked done in search.sqlite
         core.search.DescriptionIndex.mark_segment_done = lambda self, name: os.kill(os.getpid(), signal.SIGKILL)
     run_sync(load_settings(), now=datetime(2026, 11, 2), sources=[static_source()])
@@ -144,7 +147,7 @@ def _answers(settings: Settings) -> tuple[int, dict[str, object]]:
         }
 
 
-@pytest.mark.parametrize("point", ["mid_segment", "before_marked_done"])
+@pytest.mark.parametrize("point", ["mid_segment", "before_commit", "before_marked_done"])
 def test_killed_while_indexing_catches_up_like_a_fresh_build(settings: Settings, tmp_path: Path, point: str) -> None:
     from datetime import datetime
 
