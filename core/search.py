@@ -535,6 +535,7 @@ class DescriptionIndex:
         self._conns = db.PerThread(path, SCHEMA, damaged_advice=REBUILD_ADVICE)
         self._cache: OrderedDict[tuple[_Node, int, int], list[tuple[str, float]]] = OrderedDict()
         self._id_cache: OrderedDict[tuple[_Node, int], pa.Array] = OrderedDict()
+        self._score_cache: OrderedDict[tuple[_Node, int], pa.Table] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._reload_lock = threading.Lock()
         self._seen_generation = -1
@@ -975,6 +976,33 @@ class DescriptionIndex:
             while len(self._id_cache) > CACHE_ENTRIES:
                 self._id_cache.popitem(last=False)
         return ids
+
+    def match_scores(self, query: str) -> pa.Table:
+        """(fts_id, score) of every matching document, score = BM25 with the field weights, higher is better
+        (0.0 for negations only): what a "best match" sort orders by after the catalog's filters. Cached like
+        ``match_ids``. Never raises on input."""
+        node = _parse(query)
+        empty = pa.table({"fts_id": pa.array([], pa.int64()), "score": pa.array([], pa.float64())})
+        if node is None:
+            return empty
+        key = (node, self.generation())
+        with self._cache_lock:
+            hit = self._score_cache.get(key)
+            if hit is not None:
+                self._score_cache.move_to_end(key)
+                return hit
+        s = self._searcher()
+        q, ranked = _compiled(node, boost=True)
+        hits = self._search(s, q, s.num_docs)
+        addrs = [a for _, a in hits]
+        ids = s.fast_field_values("id", addrs) if addrs else []
+        scores = [float(sc) if ranked else 0.0 for sc, _ in hits]
+        out = pa.table({"fts_id": pa.array(ids, pa.int64()), "score": pa.array(scores, pa.float64())})
+        with self._cache_lock:
+            self._score_cache[key] = out
+            while len(self._score_cache) > CACHE_ENTRIES:
+                self._score_cache.popitem(last=False)
+        return out
 
     def snippet(self, job_id: str, query: str, *, chars: int = 240, mark: tuple[str, str] = ("«", "»")) -> str:
         """A piece of the job's description around the words the query matched, each marked with ``mark``

@@ -272,3 +272,28 @@ def test_cached_results_follow_writes_from_another_connection(idx: DescriptionIn
     assert [j for j, _ in idx.match("kotlin")] == ["k2", "be1"]  # title match ranks first
     assert other.update(table([("k2", "Kotlin Developer", "Initech", "Android apps.")])) == 0
     assert idx.generation() == gen + 1  # a no-op update keeps every cached result valid
+
+
+def test_match_scores_rank_like_match_and_cover_match_ids(idx: DescriptionIndex) -> None:
+    from core.search import fts_id
+
+    scores = idx.match_scores("python")
+    by_id = dict(zip(scores.column("fts_id").to_pylist(), scores.column("score").to_pylist(), strict=True))
+    assert set(by_id) == set(idx.match_ids("python").to_pylist())
+    ranked = [fts_id(j) for j, _ in idx.match("python")]
+    assert sorted(by_id, key=lambda i: -by_id[i]) == ranked  # higher score = better = earlier in match()
+    assert idx.match_scores("").num_rows == 0 and set(idx.match_scores("-python").column("score").to_pylist()) == {0.0}
+
+
+def test_snippet_marks_the_matched_words_as_plain_text(idx: DescriptionIndex) -> None:
+    assert idx.snippet("ml1", '"machine learning" -java') == (
+        "Build «machine» «learning» models in Python. Deep «learning» a plus."
+    )
+    assert idx.snippet("fe1", "cafe") == "TypeScript, React, CSS. «Café» culture."  # folded like the index
+    assert idx.snippet("de1", "data*") == "Pipelines in Python and Spark; «databases»; «dataops»."
+    assert idx.snippet("be1", "python -kotlin") == "Java and Kotlin services. No «Python»."
+    assert idx.snippet("be1", "rust") == "" and idx.snippet("nope", "python") == ""
+    long = "x " * 400 + "<b>kafka</b> " + "y " * 400
+    idx.update(table([("long", "t", "c", long)]))
+    cut = idx.snippet("long", "kafka")
+    assert cut.startswith("…") and cut.endswith("…") and "<b>«kafka»</b>" in cut and len(cut) < 300
