@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from core import db
 from core.errors import StorageError
-from core.search import BATCH_ROWS, CACHE_ENTRIES, COLUMNS, WEIGHTS, _as_text, _compile, _literal, fts_id
+from core.search import BATCH_ROWS, CACHE_ENTRIES, COLUMNS, WEIGHTS, _as_text, _compile, _literal, fts_id, to_fts
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
@@ -106,7 +106,6 @@ def _is_query_syntax(e: StorageError) -> bool:
 OPTIMIZE_SEGMENTS = 16
 OPTIMIZE_CHURN_PERCENT = 25
 VACUUM_FREE_PERCENT = 20
-
 
 
 def _text_column(rows: pa.Table, name: str) -> list[str]:

@@ -391,6 +391,11 @@ def _doc_hash(title: str, company: str, description: str) -> int:
     return int.from_bytes(digest, "big") >> 1  # fits an i64
 
 
+def _job_id(doc: tantivy.Document) -> str:
+    value = doc.get_first("job_id")
+    return value.decode() if isinstance(value, bytes) else str(value or "")
+
+
 def tokens(text: str) -> list[str]:
     """The words of ``text`` as the index holds them (lowercased, accents folded)."""
     return list(_ANALYZER.analyze(text))
@@ -409,7 +414,7 @@ class _Build:
         self.boost = boost
 
     def term(self, t: _Term) -> tantivy.Query:
-        words = tokens(t.text)
+        words: list[str | tuple[int, str]] = list(tokens(t.text))
         if not words:
             return tantivy.Query.empty_query()
         fields = [t.column] if t.column else list(COLUMNS)
@@ -417,7 +422,7 @@ class _Build:
         for name in fields:
             if len(words) == 1:
                 q = (
-                    tantivy.Query.regex_query(_SCHEMA, name, re.escape(words[0]) + ".*")
+                    tantivy.Query.regex_query(_SCHEMA, name, re.escape(str(words[0])) + ".*")
                     if t.prefix
                     else tantivy.Query.term_query(_SCHEMA, name, words[0])
                 )
@@ -669,7 +674,7 @@ class DescriptionIndex:
 
     def ids(self) -> set[str]:
         s = self._searcher()
-        return {s.doc(a).get_first("job_id").decode() for _, a in self._all(s)}
+        return {_job_id(s.doc(a)) for _, a in self._all(s)}
 
     def fts_ids(self) -> pa.Array:
         """Every document's integer id (fts_id of its job id)."""
@@ -694,7 +699,8 @@ class DescriptionIndex:
         for start in range(0, len(job_ids), BATCH_ROWS):
             for addr, _ in self._existing(s, [fts_id(j) for j in job_ids[start : start + BATCH_ROWS]]).values():
                 d = s.doc(addr)
-                out[d.get_first("job_id").decode()] = tuple(d.get_first(c) or "" for c in COLUMNS)  # type: ignore[assignment]
+                title, company, description = (str(d.get_first(c) or "") for c in COLUMNS)
+                out[_job_id(d)] = (title, company, description)
         return out
 
     # --- writing ----------------------------------------------------------------------------------------
@@ -950,9 +956,9 @@ class DescriptionIndex:
         n = s.num_docs if limit is None else min(max(0, int(limit)), s.num_docs)
         if ranked:
             hits = self._search(s, q, n)
-            return [(s.doc(a).get_first("job_id").decode(), -float(score)) for score, a in hits]
+            return [(_job_id(s.doc(a)), -float(score)) for score, a in hits]
         hits = self._search(s, q, n, order_by_field="id", order=tantivy.Order.Asc)
-        return [(s.doc(a).get_first("job_id").decode(), 0.0) for _, a in hits]
+        return [(_job_id(s.doc(a)), 0.0) for _, a in hits]
 
     def match_ids(self, query: str) -> pa.Array:
         """Every matching document's fts_id, unranked: what a filter needs. Never raises on input; raises

@@ -554,7 +554,7 @@ def _index_descriptions(
     pending = ahead.take() if ahead is not None else None
     try:
         with pending if pending is not None else DescriptionIndex(settings.search_path) as index:
-            notes += _catch_up(settings, index, purged, cancel, ahead.name if pending is not None else None)
+            notes += _catch_up(settings, index, purged, cancel, ahead.name if ahead and pending is not None else None)
     except StorageError as e:
         if not _index_damaged(e):
             raise

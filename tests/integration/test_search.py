@@ -12,7 +12,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.errors import StorageError
 from core import search
 from core.search import DescriptionIndex, to_fts
 

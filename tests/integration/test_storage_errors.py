@@ -18,12 +18,12 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+from benchmarks.fts5_index import Fts5DescriptionIndex, _is_query_syntax
 from core import control, db
 from core.catalog import Catalog
 from core.errors import JobdashError, StorageError
 from core.query import JobFilter
 from core.runs import RunLog
-from benchmarks.fts5_index import Fts5DescriptionIndex, _is_query_syntax
 from core.search import DescriptionIndex, index_dir
 from core.settings import Settings
 from core.userdata import UserData
