@@ -546,7 +546,6 @@ class DescriptionIndex:
         self._seen_generation = -1
         self._bulk: tantivy.IndexWriter | None = None
         self._bulk_written = 0
-        self.migrated = False  # set when this open dropped an older index (the sync says so)
         conn = self._conn()
         self._migrate(conn)
         self._index = self._open(conn)
@@ -574,9 +573,18 @@ class DescriptionIndex:
             conn.execute("DELETE FROM meta WHERE key IN ('created', 'docs', 'churn')")
             conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)", [SCHEMA_VERSION])
             self._bump(conn)
-        self.migrated = bool({"docs", "docs_fts"} & set(old)) or self._meta(conn, "generation") not in (None, 1)
+        if {"docs", "docs_fts"} & set(old):  # said by the next sync (whoever opened the folder first)
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('migrated', 1)")
         if self.dir.exists():
             self._wipe()
+
+    @property
+    def migrated(self) -> bool:
+        """The FTS5 index of an older jobdash was dropped and this one not yet rebuilt (the sync says so)."""
+        return bool(self._meta(self._conn(), "migrated"))
+
+    def migration_done(self) -> None:
+        self._conn().execute("DELETE FROM meta WHERE key = 'migrated'")
 
     def _wipe(self) -> None:
         """Empty an index built under another schema (its documents may be the old ones)."""

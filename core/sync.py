@@ -604,7 +604,8 @@ def _catch_up(
         return notes
     referenced = snapshots.referenced_segments(snap)
     if index.migrated:
-        notes.append("search index: moved to the new engine (tantivy); rebuilding it from the snapshot's descriptions")
+        notes.append("search index: moved to the new engine (tantivy); rebuilt from the snapshot's descriptions")
+        index.migration_done()
     if purged:
         index.update(pa.table({"job_id": pa.array([], pa.string())}), purged)
     done = index.segments_done()
