@@ -501,12 +501,14 @@ class _IndexAhead:
         self.name = name
         self.index: Any = None
         self.error: BaseException | None = None
+        self.seconds = 0.0  # how long the thread indexed (beside the write and the publish)
         self._thread = threading.Thread(target=self._run, args=(settings, cancel), name="index-ahead", daemon=True)
         self._thread.start()
 
     def _run(self, settings: Settings, cancel: threading.Event | None) -> None:
         from core.search import DescriptionIndex
 
+        t0 = time.perf_counter()
         try:
             self.index = DescriptionIndex(settings.search_path)
             self.index.begin()
@@ -519,6 +521,8 @@ class _IndexAhead:
                 self.index.update(pa.Table.from_batches([batch]))
         except BaseException as e:  # the catch-up after the publish does it the ordinary way
             self.error = e
+        finally:
+            self.seconds = time.perf_counter() - t0
 
     def take(self) -> Any:
         """The index with the segment's documents pending in its writer, or None (then it was let go)."""
@@ -856,6 +860,8 @@ def _run_locked(
             except Exception as e:  # published already: an old file left behind is a warning, not a failure
                 warnings.append(f"old snapshots not pruned: {type(e).__name__}: {e}")
             phases["index"] = time.perf_counter() - t
+            if ahead is not None:
+                phases["index_ahead"] = ahead.seconds
             phases["watches"] = watches.after_publish(settings, run_id, version, engine.con)  # never raises
             try:  # what cannot be re-fetched is copied out after each run that changed it
                 backup.backup_if_changed(settings.data_dir, settings.db_path)
