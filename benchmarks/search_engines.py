@@ -5,7 +5,7 @@ indexes the same demo corpus (``demo_table(N, churn=False)``: title, company, de
 keyed by ``fts_id(job_id)``) and answers the same query mix, one engine at a time, single-threaded where the
 engine lets us choose:
 
-- ``fts5-external`` (sqlite3 stdlib): today's index, built and updated through ``DescriptionIndex.update``
+- ``fts5-external`` (sqlite3 stdlib): the index before issue 12 (``benchmarks/fts5_index.py``), built and updated through its ``update``
   (external-content FTS5 + ``docs`` table + triggers), queried with the SQL ``DescriptionIndex`` runs;
 - ``fts5-cd-full|column|none`` (apsw, a current SQLite): a contentless-delete FTS5 table
   (``content='', contentless_delete=1``) whose rowid is the fts_id, at each ``detail=`` level;
@@ -268,7 +268,8 @@ class Engine:
 
 
 class Fts5External(Engine):
-    """Today's index: core.search.DescriptionIndex writes it; the queries are its SQL."""
+    """The FTS5 index shipped until issue 12, kept as a baseline: ``benchmarks.fts5_index`` writes it; the
+    queries are its SQL."""
 
     name = "fts5-external"
     library = f"sqlite3 (stdlib) {sqlite3.sqlite_version}"
@@ -281,11 +282,11 @@ class Fts5External(Engine):
         return sum(_dir_bytes(p) for p in self.path.parent.glob(self.path.name + "*"))
 
     def build(self, docs: pa.Table) -> dict[str, float]:
-        from core.search import DescriptionIndex
+        from benchmarks.fts5_index import Fts5DescriptionIndex
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
-        index = DescriptionIndex(self.path)
+        index = Fts5DescriptionIndex(self.path)
         index.update(docs.select(["job_id", *FIELDS]))
         t1 = time.perf_counter()
         index.optimize()
@@ -301,9 +302,9 @@ class Fts5External(Engine):
         conn.close()
 
     def update(self, adds: pa.Table, deletes: pa.Table) -> None:
-        from core.search import DescriptionIndex
+        from benchmarks.fts5_index import Fts5DescriptionIndex
 
-        index = DescriptionIndex(self.path)
+        index = Fts5DescriptionIndex(self.path)
         index.update(adds.select(["job_id", *FIELDS]), deletes.column("job_id").to_pylist())
         index.close()
         self._checkpoint()

@@ -356,17 +356,28 @@ class Catalog:
 
     # --- running queries ------------------------------------------------------------------------------
 
-    def _description_matches(self, flt: JobFilter) -> pa.Table | None:
+    def _description_matches(self, flt: JobFilter, sort: Sort | None = None) -> pa.Table | None:
         if not flt.desc.strip():
             return None
         if self._index is None:
             self._index = DescriptionIndex(self.settings.search_path)
         t0 = time.perf_counter()
-        hits = self._index.match_ids(flt.desc)
+        if sort is not None and sort.column == query.RELEVANCE:
+            table = self._index.match_scores(flt.desc)  # (fts_id, score): the page orders by the score
+        else:
+            table = pa.table({"fts_id": self._index.match_ids(flt.desc)})
         metrics.record_query(
-            "desc_search", (time.perf_counter() - t0) * 1000, len(hits), self.version, "fts5 MATCH ?", [flt.desc]
+            "desc_search", (time.perf_counter() - t0) * 1000, table.num_rows, self.version, "tantivy ?", [flt.desc]
         )
-        return pa.table({"fts_id": hits})
+        return table
+
+    def snippet(self, job_id: str, desc: str) -> str:
+        """The job's description around the words ``desc`` matched, each marked «so» (plain text)."""
+        if not desc.strip():
+            return ""
+        if self._index is None:
+            self._index = DescriptionIndex(self.settings.search_path)
+        return self._index.snippet(job_id, desc)
 
     def _run(
         self,
@@ -485,7 +496,7 @@ class Catalog:
         shape: tuple[str, Sequence[Any]],
         t0: float,
     ) -> Page:
-        matches = self._description_matches(flt)
+        matches = self._description_matches(flt, sort)
 
         def work(cur: duckdb.DuckDBPyConnection, table: str) -> tuple[pa.Table, int]:
             sql, params = query.build_page(flt, sort, cursor, direction, limit, table=table)
@@ -574,7 +585,7 @@ class Catalog:
     def rows(self, flt: JobFilter, sort: Sort = DEFAULT_SORT, limit: int | None = None) -> list[dict[str, Any]]:
         """Plain JSON-ready dicts (dates and times as ISO text): catalog columns + user fields."""
         shape = query.build_page(flt, sort, None, "next", limit, with_key=False)
-        matches = self._description_matches(flt)
+        matches = self._description_matches(flt, sort)
 
         def work(cur: duckdb.DuckDBPyConnection, table: str) -> list[dict[str, Any]]:
             sql, params = query.build_page(flt, sort, None, "next", limit, table=table, with_key=False)
@@ -644,7 +655,7 @@ class Catalog:
             raise QueryError(f"export: folder {path.parent} does not exist")
         if path.is_dir():
             raise QueryError(f"export: {path} is a folder")
-        matches = self._description_matches(flt)
+        matches = self._description_matches(flt, sort)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
 
         def work(cur: duckdb.DuckDBPyConnection, table: str) -> int:

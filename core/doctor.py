@@ -4,8 +4,8 @@ plain words, and restore what can be restored without touching user data.
 Checked: the CURRENT pointer (parses, names a readable jobs file with the row count it recorded), every
 jobs file (Parquet footer; orphans a crash left; temp files), every description segment the current
 snapshot points at, jobdash.sqlite (``PRAGMA quick_check``; runs left ``running`` by a killed sync) and
-search.sqlite (``quick_check``, FTS5 ``integrity-check``, its documents against the snapshot's
-descriptions, exactly, by id).
+the search index (search.sqlite's ``quick_check``; search.tantivy/'s files, document count and stored
+documents; its documents against the snapshot's descriptions, exactly, by id).
 
 ``--repair`` (under the sync lock, so no sync runs meanwhile): repoints CURRENT to the newest valid
 snapshot, moves damaged snapshot files to ``snapshots/damaged/``, deletes orphans and temp files, rebuilds

@@ -30,6 +30,9 @@ WATCH_UNSEEN = "watch_unseen"  # in-memory mirror (watch_id, job_id) of the watc
 # Catalog-only column: the job's id in the description index (core.search.fts_id), computed once at load.
 FTS_ID = "_fts_id"
 SORT_KEY = "_sort_key"  # hidden column of a page: the keyset value of each row
+# Sort by how well a job matches the description search (tantivy's BM25, higher first): the scores come in
+# a ``score`` column of DESC_MATCH, so this sort needs a description search.
+RELEVANCE = "relevance"
 # Catalog-only column: lower(title) + newline + lower(company), computed once at load. A search word never
 # contains a newline (words are split on whitespace), so it matches this iff it matches title or company.
 SEARCH_COLUMN = "_search"
@@ -265,7 +268,7 @@ def validate(flt: JobFilter) -> None:
 def validate_sort(sort: Sort) -> None:
     if not isinstance(sort, Sort):
         raise QueryError(f"expected a Sort, got {type(sort).__name__}")
-    if sort.column in USER_SORTABLE:
+    if sort.column in USER_SORTABLE or sort.column == RELEVANCE:
         return
     if not schema.column(sort.column).sortable or not schema.column(sort.column).hot:
         raise QueryError(f"column {sort.column!r} is not sortable")
@@ -429,6 +432,8 @@ def _needs_user_join(flt: JobFilter, sort: Sort | None = None, extra: str | None
 
 def sort_key(sort: Sort) -> str:
     """The expression a sort orders by (stage sorts in pipeline order through the mirror's stage_rank)."""
+    if sort.column == RELEVANCE:
+        return "m.score"
     if sort.column == "stage":
         return "coalesce(u.stage_rank, 0)"
     if sort.column in USER_SORTABLE:
@@ -447,6 +452,10 @@ def _filtered(flt: JobFilter, table: str, sort: Sort | None = None, extra: str |
     if _needs_user_join(flt, sort, extra):
         join = f" LEFT JOIN {MIRROR} AS u ON u.job_id = j.job_id"
         user_cols = "".join(f", {_user_expr(n)} AS u_{n}" for n in USER_OUTPUT)
+    if sort is not None and sort.column == RELEVANCE:
+        if not flt.desc.strip():
+            raise QueryError("sorting by relevance needs a description search")
+        join += f" JOIN {DESC_MATCH} AS m ON m.fts_id = j.{FTS_ID}"
     key = f", {sort_key(sort)} AS {SORT_KEY}" if sort is not None else ""
     # rowid: a page is picked on (key, job_id) only, then its full rows are fetched by rowid (late
     # materialization; DuckDB prunes the columns of j.* that a query does not use).

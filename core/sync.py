@@ -491,7 +491,60 @@ def _protected_ids(settings: Settings) -> list[str]:
 INDEX_BATCH = 5000  # rows per index transaction: a stop request waits for one batch at most
 
 
-def _index_descriptions(settings: Settings, purged: list[str], cancel: threading.Event | None = None) -> list[str]:
+class _IndexAhead:
+    """Index this run's new description segment while the jobs file is written and published (a thread;
+    DuckDB's write and tantivy's indexing threads release the GIL). Nothing is committed here: the commit
+    waits until the snapshot is published, so the published snapshot and its index land together, and a
+    kill before it leaves the index as it was (the next run's catch-up reads the segment again)."""
+
+    def __init__(self, settings: Settings, name: str, cancel: threading.Event | None) -> None:
+        self.name = name
+        self.index: Any = None
+        self.error: BaseException | None = None
+        self.seconds = 0.0  # how long the thread indexed (beside the write and the publish)
+        self._thread = threading.Thread(target=self._run, args=(settings, cancel), name="index-ahead", daemon=True)
+        self._thread.start()
+
+    def _run(self, settings: Settings, cancel: threading.Event | None) -> None:
+        from core.search import DescriptionIndex
+
+        t0 = time.perf_counter()
+        try:
+            self.index = DescriptionIndex(settings.search_path)
+            self.index.begin()
+            reader = pq.ParquetFile(settings.snapshots_dir / self.name)
+            for batch in reader.iter_batches(
+                batch_size=INDEX_BATCH, columns=["job_id", "title", "company", "description"]
+            ):
+                if _cancelled(cancel):
+                    raise Cancelled("stopped while indexing ahead")
+                self.index.update(pa.Table.from_batches([batch]))
+        except BaseException as e:  # the catch-up after the publish does it the ordinary way
+            self.error = e
+        finally:
+            self.seconds = time.perf_counter() - t0
+
+    def take(self) -> Any:
+        """The index with the segment's documents pending in its writer, or None (then it was let go)."""
+        self._thread.join()
+        if self.error is None and self.index is not None:
+            return self.index
+        self.abandon()
+        return None
+
+    def abandon(self) -> None:
+        self._thread.join()
+        if self.index is not None:
+            try:
+                self.index.rollback()
+            finally:
+                self.index.close()
+            self.index = None
+
+
+def _index_descriptions(
+    settings: Settings, purged: list[str], cancel: threading.Event | None = None, ahead: _IndexAhead | None = None
+) -> list[str]:
     """Bring the FTS index up to the published snapshot and say what was repaired on the way.
 
     Every description segment not yet indexed (this run's, or one a crash left behind) is streamed in
@@ -502,9 +555,10 @@ def _index_descriptions(settings: Settings, purged: list[str], cancel: threading
     from core.search import DescriptionIndex
 
     notes: list[str] = []
+    pending = ahead.take() if ahead is not None else None
     try:
-        with DescriptionIndex(settings.search_path) as index:
-            notes += _catch_up(settings, index, purged, cancel)
+        with pending if pending is not None else DescriptionIndex(settings.search_path) as index:
+            notes += _catch_up(settings, index, purged, cancel, ahead.name if ahead and pending is not None else None)
     except StorageError as e:
         if not _index_damaged(e):
             raise
@@ -516,17 +570,25 @@ def _index_descriptions(settings: Settings, purged: list[str], cancel: threading
 
 
 def _index_damaged(e: StorageError) -> bool:
-    return e.code.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or e.detail.startswith("no such table")
+    return e.code.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB", "INDEX_CORRUPT", "INDEX_MISSING")) or (
+        e.detail.startswith("no such table")
+    )
 
 
 def _move_aside(path: Path) -> Path:
-    """Rename a damaged SQLite file (and its WAL/shm) to ``<name>.damaged-<time>``, never delete it."""
+    """Rename a damaged search index (the state file, its WAL/shm and the tantivy directory beside it) to
+    ``<name>.damaged-<time>``, never delete it. Returns the state file's new name."""
+    from core.search import index_dir
+
     stamp = utcnow().strftime("%Y%m%dT%H%M%S")
     aside = path.with_name(f"{path.name}.damaged-{stamp}")
     for suffix in ("", "-wal", "-shm"):
         src = path.with_name(path.name + suffix)
         if src.exists():
             src.replace(aside.with_name(aside.name + suffix))
+    tree = index_dir(path)
+    if tree.exists():
+        tree.replace(tree.with_name(f"{tree.name}.damaged-{stamp}"))
     return aside
 
 
@@ -534,54 +596,104 @@ def _cancelled(cancel: threading.Event | None) -> bool:
     return cancel is not None and cancel.is_set()
 
 
-def _catch_up(settings: Settings, index: Any, purged: list[str], cancel: threading.Event | None) -> list[str]:
+def _catch_up(
+    settings: Settings, index: Any, purged: list[str], cancel: threading.Event | None, ahead: str | None = None
+) -> list[str]:
+    """``ahead``: the segment whose documents are pending in ``index``'s bulk writer (``_IndexAhead``)."""
     notes: list[str] = []
     snap = snapshots.current(settings.snapshots_dir)
     if snap is None:
+        if index.in_bulk:
+            index.rollback()
         return notes
     referenced = snapshots.referenced_segments(snap)
+    if index.migrated:
+        notes.append("search index: moved to the new engine (tantivy); rebuilt from the snapshot's descriptions")
+        index.migration_done()
     if purged:
         index.update(pa.table({"job_id": pa.array([], pa.string())}), purged)
+    done = index.segments_done()
+    on_disk = snapshots.desc_segments(settings.snapshots_dir)  # oldest first: a newer description wins
+    todo = [n for n in on_disk if n in referenced and n not in done]
+    if index.in_bulk:
+        if ahead is not None and todo[-1:] == [ahead] and len(todo) == 1:
+            index.commit()  # the run's documents and its purge, in one commit right after the publish
+            index.mark_segment_done(ahead)
+            todo = []
+        else:  # older segments a crash left behind come first (a newer description wins): the ordinary way
+            index.rollback()
+            if purged:
+                index.update(pa.table({"job_id": pa.array([], pa.string())}), purged)
+    if not _index_segments(settings, index, todo, cancel, notes):
+        return notes
+    # Documents against the snapshot: the count first (cheap), the id sets only when it differs. A purge a
+    # killed run never applied leaves extra documents; a segment marked indexed may still lack some.
     con = duckdb.connect(":memory:")
     try:
-        # Documents of jobs no longer in the snapshot (purged by a run killed before its index step).
-        con.register("idx", pa.table({"id": index.fts_ids()}))
         from core.search import FTS_ID_SQL
 
         con.execute(
             f"CREATE TABLE want AS SELECT {FTS_ID_SQL} AS id, desc_file FROM read_parquet(?) WHERE desc_file IS NOT NULL",
             [str(snap.jobs_path)],
         )
-        extra = [int(r[0]) for r in con.execute("SELECT id FROM idx ANTI JOIN want USING (id)").fetchall()]
-        if extra:
-            index.delete_fts_ids(extra)
-            notes.append(f"search index: removed {len(extra):,} documents of jobs no longer in the catalog")
-        missing = con.execute("SELECT DISTINCT desc_file FROM want ANTI JOIN idx USING (id)").fetchall()
+        want = con.execute("SELECT count(*) FROM want").fetchall()[0][0]
+        missing: list[Any] = []
+        keep: dict[str, set[int]] = {}
+        if int(want) != index.count():
+            con.register("idx", pa.table({"id": index.fts_ids()}))
+            extra = [int(r[0]) for r in con.execute("SELECT id FROM idx ANTI JOIN want USING (id)").fetchall()]
+            if extra:
+                index.delete_fts_ids(extra)
+                notes.append(f"search index: removed {len(extra):,} documents of jobs no longer in the catalog")
+            missing = con.execute("SELECT DISTINCT desc_file FROM want ANTI JOIN idx USING (id)").fetchall()
+            for (name,) in missing:  # only the rows whose description still lives there: a newer one wins
+                rows = con.execute("SELECT id FROM want WHERE desc_file = ?", [name]).fetchall()
+                keep[str(name)] = {int(r[0]) for r in rows}
     finally:
         con.close()
-    done = index.segments_done()
-    stale = sorted({str(r[0]) for r in missing} & done)
+    stale = [n for n in on_disk if n in keep and n in index.segments_done()]
     if stale:  # marked indexed, yet some of their documents are not there: read them again
         index.forget_segments(stale)
-        done -= set(stale)
         notes.append(f"search index: re-indexing {len(stale)} segment(s) whose documents were missing")
-    for name in snapshots.desc_segments(settings.snapshots_dir):
-        if name in done or name not in referenced:
-            continue
+        if not _index_segments(settings, index, stale, cancel, notes, keep):
+            return notes
+    if not _cancelled(cancel):
+        index.maintain(cancel=lambda: _cancelled(cancel))
+    return notes
+
+
+def _index_segments(
+    settings: Settings,
+    index: Any,
+    names: Sequence[str],
+    cancel: threading.Event | None,
+    notes: list[str],
+    keep: dict[str, set[int]] | None = None,
+) -> bool:
+    """Index these description segments, one commit each, and mark each done after its commit (a kill in
+    between only means it is read again: an upsert by id). False when a stop request cut it short."""
+    for name in names:
         try:
             reader = pq.ParquetFile(settings.snapshots_dir / name)
         except (OSError, pa.ArrowException) as e:
             notes.append(f"search index: segment {name} is damaged and was skipped ({e})")
             continue
-        for batch in reader.iter_batches(batch_size=INDEX_BATCH, columns=["job_id", "title", "company", "description"]):
-            if _cancelled(cancel):
-                notes.append("search index catch-up stopped by a stop request; the next run finishes it")
-                return notes
-            index.update(pa.Table.from_batches([batch]))
+        with index.bulk():
+            for batch in reader.iter_batches(
+                batch_size=INDEX_BATCH, columns=["job_id", "title", "company", "description"]
+            ):
+                if _cancelled(cancel):
+                    notes.append("search index catch-up stopped by a stop request; the next run finishes it")
+                    return False
+                part = pa.Table.from_batches([batch])
+                if keep is not None and name in keep:
+                    from core.search import fts_id
+
+                    mask = [fts_id(str(j)) in keep[name] for j in part.column("job_id").to_pylist()]
+                    part = part.filter(pa.array(mask, pa.bool_()))
+                index.update(part)
         index.mark_segment_done(name)
-    if not _cancelled(cancel):
-        index.maintain(cancel=lambda: _cancelled(cancel))
-    return notes
+    return True
 
 
 def run_sync(
@@ -710,21 +822,28 @@ def _run_locked(
             progress(0.7, "writing the snapshot")
             t = time.perf_counter()
             d = settings.snapshots_dir
-            engine.write_descriptions(d / snapshots.desc_name(version))
-            rows = engine.write_jobs(d / snapshots.jobs_name(version))
-            phases["write"] = time.perf_counter() - t
+            ahead = None
+            if engine.write_descriptions(d / snapshots.desc_name(version)):
+                ahead = _IndexAhead(settings, snapshots.desc_name(version), cancel)
+            try:
+                rows = engine.write_jobs(d / snapshots.jobs_name(version))
+                phases["write"] = time.perf_counter() - t
+                t = time.perf_counter()
+                # Past this point a stop request waits: the publish is one atomic rename. The purge is decided
+                # again against the user data as it stands now, with edits held off until the pointer moved, so
+                # a job starred while this run was diffing is kept (the jobs file is rewritten in that rare case).
+                with _user_data(settings) as users, users.held() as protected_now:
+                    late = sorted(set(engine.purged_ids()) & set(protected_now))
+                    if late:
+                        engine.keep(late)
+                        counts["purged"] -= len(late)
+                        rows = engine.write_jobs(d / snapshots.jobs_name(version))
+                    snapshots.publish(d, version, rows, iso(now), demo)
+            except BaseException:
+                if ahead is not None:
+                    ahead.abandon()  # nothing was committed: the index stays with the previous snapshot
+                raise
 
-            t = time.perf_counter()
-            # Past this point a stop request waits: the publish is one atomic rename. The purge is decided
-            # again against the user data as it stands now, with edits held off until the pointer moved, so
-            # a job starred while this run was diffing is kept (the jobs file is rewritten in that rare case).
-            with _user_data(settings) as users, users.held() as protected_now:
-                late = sorted(set(engine.purged_ids()) & set(protected_now))
-                if late:
-                    engine.keep(late)
-                    counts["purged"] -= len(late)
-                    rows = engine.write_jobs(d / snapshots.jobs_name(version))
-                snapshots.publish(d, version, rows, iso(now), demo)
             phases["publish"] = time.perf_counter() - t
             phases["to_publish"] = time.perf_counter() - t_run
 
@@ -733,7 +852,7 @@ def _run_locked(
             t = time.perf_counter()
             index_error = None
             try:
-                warnings.extend(_index_descriptions(settings, engine.purged_ids(), cancel))
+                warnings.extend(_index_descriptions(settings, engine.purged_ids(), cancel, ahead))
             except Exception as e:  # the snapshot is published; the next run catches the index up
                 index_error = f"description index not updated: {type(e).__name__}: {e}"
             try:
@@ -741,6 +860,8 @@ def _run_locked(
             except Exception as e:  # published already: an old file left behind is a warning, not a failure
                 warnings.append(f"old snapshots not pruned: {type(e).__name__}: {e}")
             phases["index"] = time.perf_counter() - t
+            if ahead is not None:
+                phases["index_ahead"] = ahead.seconds
             phases["watches"] = watches.after_publish(settings, run_id, version, engine.con)  # never raises
             try:  # what cannot be re-fetched is copied out after each run that changed it
                 backup.backup_if_changed(settings.data_dir, settings.db_path)

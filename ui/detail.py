@@ -118,6 +118,15 @@ def panel(selected: list[str], version: tuple[int | None, int]) -> None:
                 st.text(f"- {d.get('source') or '?'}")
                 if _is_http(d.get("url")):  # only http(s) URLs become links, under a label of our own
                     st.link_button("Open ↗", d["url"], key=f"{keys.D_DUP_LINK}{i}")
+        desc = str(st.session_state.get(keys.F_DESC) or "")
+        if desc.strip():
+            try:
+                snippet = cache.catalog().snippet(job_id, desc)
+            except JobdashError as e:  # the search index is damaged: the description below still shows
+                log.debug("snippet: %s", e)
+                snippet = ""
+            if snippet:  # plain text: the matched words between «», never HTML or Markdown
+                st.text("Matched: " + snippet)
         with st.container(height=320):
             st.text(job.get("description") or "(no description)")
 

@@ -210,6 +210,12 @@ def sidebar() -> JobFilter:
         st.subheader("Filters")
         st.text_input("Search title or company", key=keys.F_TEXT, placeholder="e.g. data engineer")
         st.text_input("Search descriptions", key=keys.F_DESC, placeholder='e.g. "dbt" AND airflow')
+        st.checkbox(
+            "Sort by best match",
+            key=keys.F_BEST_MATCH,
+            disabled=not str(ss[keys.F_DESC]).strip(),
+            help="Rank the jobs by how well their title, company and description match the description search",
+        )
         with st.expander("Dates and salary"):
             st.date_input("Posted between", key=keys.F_POSTED, format="YYYY-MM-DD")
             st.date_input("First seen between", key=keys.F_SEEN, format="YYYY-MM-DD")

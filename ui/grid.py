@@ -22,7 +22,7 @@ from st_aggrid.shared import StAggridTheme
 
 from core.catalog import Page
 from core.instrumentation import metrics
-from core.query import ColumnFilter, JobFilter, Sort
+from core.query import RELEVANCE, ColumnFilter, JobFilter, Sort
 from ui import keys, state
 from ui.cache import View
 
@@ -218,6 +218,8 @@ def view(flt: JobFilter) -> View:
     """The window to query: sidebar filter + header filters, the header sort, and the keyset position."""
     m = model()
     sort = sort_from_model(m.get("sort"))
+    if flt.desc.strip() and st.session_state.get(keys.F_BEST_MATCH):  # "Best match" (sidebar) over the header sort
+        sort = Sort(RELEVANCE)
     full = replace(flt, column_filters=flt.column_filters + filters_from_model(m.get("filter")))
     signature = f"{state.filter_key(full)}|{state.sort_key(sort)}"
     pos = st.session_state.get(keys.PAGE_CURSOR)

@@ -23,6 +23,7 @@ F_LISTING = "f_listing"
 F_HIDDEN = "f_hidden"
 F_COLLAPSE = "f_collapse"
 F_RESET = "f_reset"
+F_BEST_MATCH = "f_best_match"  # checkbox under the description search: sort by relevance (not part of a JobFilter)
 F_WATCH = "f_watch"  # session state, not a widget: the watch whose unseen matches are shown (JobFilter.watch_unseen)
 
 FILTER_KEYS = (

@@ -80,7 +80,8 @@ def _sort(text: str) -> query.Sort:
     column, direction = column.strip(), direction.strip().lower()
     if direction not in ("", "asc", "desc"):
         raise argparse.ArgumentTypeError(f"invalid direction {direction!r} in {text!r} (expected :asc or :desc)")
-    sort = query.Sort(column, desc=direction == "desc")
+    # relevance reads best match first unless :asc is asked for
+    sort = query.Sort(column, desc=direction == "desc" or (column == query.RELEVANCE and direction != "asc"))
     try:
         query.validate_sort(sort)
     except QueryError as e:
@@ -89,7 +90,7 @@ def _sort(text: str) -> query.Sort:
 
 
 def sortable_columns() -> list[str]:
-    return [c.name for c in schema.COLUMNS if c.sortable and c.hot] + list(query.USER_SORTABLE)
+    return [c.name for c in schema.COLUMNS if c.sortable and c.hot] + list(query.USER_SORTABLE) + [query.RELEVANCE]
 
 
 # --- parser ----------------------------------------------------------------------------------------
@@ -123,7 +124,8 @@ def _filter_args() -> argparse.ArgumentParser:
     )
     g.add_argument("--hidden", choices=query.HIDDEN, default="hide", help="hidden jobs: hide (default), show, only")
     g.add_argument("--sort", metavar="COL[:desc]", type=_sort, default=query.DEFAULT_SORT,
-                   help="sort column, ascending unless :desc (default posted_at:desc)")  # fmt: skip
+                   help="sort column, ascending unless :desc (default posted_at:desc); "
+                        "relevance: best match for --desc first")  # fmt: skip
     return f
 
 

@@ -3,6 +3,7 @@ paging by keyset, edits persist in SQLite, saved views, export."""
 
 from __future__ import annotations
 
+import re
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -261,3 +262,30 @@ def test_jobs_run_is_timed_per_block(demo_env: AppEnv) -> None:
     demo_env.app()
     blocks = {b for (page, b) in metrics.REGISTRY.blocks() if page == "Jobs"}
     assert {"state", "query", "payload", "grid", "pager", "detail", "export"} <= blocks
+
+
+def test_best_match_sorts_by_relevance_and_the_detail_marks_the_matched_words(demo_env: AppEnv) -> None:
+    at = demo_env.app()
+    assert at.checkbox(key=keys.F_BEST_MATCH).disabled, "offered only with a description search"
+    _set(at, keys.F_DESC, "kubernetes python")
+    at.run()
+    by_date = grid_payload(at).ids
+    at.checkbox(key=keys.F_BEST_MATCH).check()
+    at.run()
+    assert not at.exception
+    ranked = grid_payload(at).ids
+    cat = _catalog(demo_env)
+    try:
+        flt = JobFilter(desc="kubernetes python")
+        want = [str(r["job_id"]) for r in cat.rows(flt, Sort("relevance"), len(ranked))]
+        assert ranked == want and ranked != by_date
+        assert match_count(at) == cat.count(flt)
+        at.session_state[keys.GRID_SELECTED] = [ranked[0]]
+        at.run()
+        matched = [t.value for t in at.text if t.value.startswith("Matched: ")]
+        assert len(matched) == 1 and "«" in matched[0], [t.value for t in at.text]
+        marked = {w.lower() for w in re.findall(r"«([^»]+)»", matched[0])}
+        assert marked and marked <= {"kubernetes", "python"}, marked
+        assert not at.markdown or all("«" not in md.value for md in at.markdown), "plain text only"
+    finally:
+        cat.close()

@@ -80,19 +80,22 @@ def sync_page_renders() -> None:
     assert at.button(key=keys.SYNC_NOW) is not None
 
 
-def test_a_dropped_fts_table_shows_an_error_where_the_grid_would_be(demo_env: AppEnv) -> None:
+def test_a_garbled_index_shows_an_error_where_the_grid_would_be(demo_env: AppEnv) -> None:
     at = run()
     no_traceback(at)
     at.text_input(key=keys.F_DESC).set_value("python")
     at.run()
     assert match_count(at) > 0
-    with sqlite3.connect(demo_env.data_dir / "search.sqlite") as other:  # the app's index is open right now
-        other.execute("DROP TABLE docs_fts")
+    # the app's index is open right now: another process leaves tantivy's meta.json garbage and bumps the
+    # generation, as its commit would, so the app's reader reloads from it
+    (demo_env.data_dir / "search.tantivy" / "meta.json").write_text("{not json", encoding="utf-8")
+    with sqlite3.connect(demo_env.data_dir / "search.sqlite") as other:
+        other.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
     at.text_input(key=keys.F_DESC).set_value("kubernetes")
     at.run()
     no_traceback(at)
-    # "no such table: docs_fts" on the open connection, or "docs_fts is missing" on a new thread's connection
-    assert any(m.startswith("search.sqlite: ") and "docs_fts" in m for m in errors(at)), errors(at)
+    # "cannot be read" on the open index, or "cannot be opened" on a new one
+    assert any(m.startswith("search.tantivy: ") and "damaged" in m for m in errors(at)), errors(at)
     has_no_count(at)  # an error, not "0 jobs match"
     assert at.text_input(key=keys.F_TEXT) is not None, "the sidebar filters still render"
     assert not at.sidebar.error, "the sidebar itself is fine"

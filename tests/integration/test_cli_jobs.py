@@ -130,6 +130,30 @@ def test_list_desc_search_uses_the_fts_index(settings: Settings, capsys: pytest.
     assert "kubernetes" in show["description"] and "react" not in show["description"]
 
 
+def test_list_sort_relevance_is_the_index_ranking_within_the_filters(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ("list", "--desc", "kubernetes python", "--listing", "both", "--limit", "1000")
+    rows = run_json(settings, capsys, *argv, "--sort", "relevance")
+    assert isinstance(rows, list) and len(rows) > 2
+    by_date = run_json(settings, capsys, *argv)
+    assert isinstance(by_date, list) and {r["job_id"] for r in rows} == {r["job_id"] for r in by_date}
+    with DescriptionIndex(settings.search_path) as index:
+        ranked = [j for j, _ in index.match("kubernetes python")]  # best first, ties in index order
+        scores = dict(index.match("kubernetes python"))
+    got = [str(r["job_id"]) for r in rows]
+    assert [scores[j] for j in got] == sorted(scores[j] for j in got), "best match first"
+    assert set(got) <= set(ranked)
+    worst_first = run_json(settings, capsys, *argv, "--sort", "relevance:asc")
+    assert isinstance(worst_first, list)
+    assert [scores[str(r["job_id"])] for r in worst_first] == sorted((scores[j] for j in got), reverse=True)
+
+
+def test_sort_relevance_needs_a_description_search(settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(settings, capsys, "list", "--sort", "relevance")
+    assert code != 0 and "relevance needs a description search" in err and "Traceback" not in err
+
+
 def test_list_stage_and_starred(built: Built, capsys: pytest.CaptureFixture[str]) -> None:
     users = UserData(built.settings.db_path)
     target = built.job_ids[0]

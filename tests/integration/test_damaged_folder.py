@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -28,7 +27,7 @@ import pytest
 
 from core import lock, snapshots
 from core.runs import RunLog
-from core.search import DescriptionIndex
+from core.search import DescriptionIndex, index_dir
 from core.settings import Settings
 from core.sync import _index_descriptions, run_sync
 from tests.conftest import job, static
@@ -286,11 +285,9 @@ def test_a_corrupt_search_index_is_detected_and_rebuilt_by_the_next_sync(two_ver
 
 def test_an_index_with_missing_or_extra_documents_is_caught_up(two_versions: Settings) -> None:
     s = two_versions
-    conn = sqlite3.connect(s.search_path)
-    conn.execute("DELETE FROM docs WHERE rowid IN (SELECT rowid FROM docs LIMIT 5)")  # wrong counts, silently
-    conn.execute("INSERT INTO docs (id, job_id, description) VALUES (42, 'purged-by-a-killed-run', 'kafka')")
-    conn.commit()
-    conn.close()
+    with DescriptionIndex(s.search_path) as index:  # wrong counts, silently: the segments still say indexed
+        index.delete_fts_ids(index.fts_ids().to_pylist()[:5])
+        index.update(pa.table({"job_id": ["purged-by-a-killed-run"], "description": ["kafka"]}))
     assert cli(s.data_dir, "doctor").returncode == 1
     notes = _index_descriptions(s, [])
     assert any("removed 1" in n for n in notes) and any("re-indexing" in n for n in notes), notes
@@ -400,7 +397,8 @@ def test_the_index_stays_compact_over_many_syncs_with_churn(settings: Settings) 
     def size() -> int:
         p = settings.search_path
         wal = p.with_name(p.name + "-wal")
-        return p.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+        tree = sum(f.stat().st_size for f in index_dir(p).iterdir())  # the tantivy index beside the state file
+        return p.stat().st_size + (wal.stat().st_size if wal.exists() else 0) + tree
 
     sizes = []
     for r in range(12):
@@ -410,8 +408,10 @@ def test_the_index_stays_compact_over_many_syncs_with_churn(settings: Settings) 
         ]
         assert run_sync(settings, now=T0 + timedelta(hours=r), sources=[static("A", batch)]).status == "ok"
         sizes.append(size())
-    # Before optimize/merge/incremental vacuum this grew ~2x over 30 such syncs (see the CHANGELOG).
-    assert sizes[-1] <= sizes[0] * 1.3, sizes
+    # Before optimize/merge/incremental vacuum this grew ~2x over 30 such syncs (see the CHANGELOG). tantivy
+    # keeps a replaced document's space until its log merge policy merges the segment (8 small segments at a
+    # time), so the size reaches its plateau after the first few syncs, not at the first: no growth after it.
+    assert sizes[-1] <= max(sizes[:4]) * 1.3, sizes
 
 
 def test_status_json_into_a_closed_pipe_ends_quietly(two_versions: Settings) -> None:

@@ -1,8 +1,10 @@
-"""Translate low: every storage failure is a StorageError naming the file — a dropped FTS table, a locked
-database, a corrupt file — never a sqlite3 traceback, and never an empty answer that reads as "0 jobs match".
+"""Translate low: every storage failure is a StorageError naming the file — a lost or garbled index file, a
+locked database, a corrupt file — never a sqlite3 or tantivy traceback, and never an empty answer that reads
+as "0 jobs match".
 
-Real SQLite files damaged the way they get damaged: another connection holding a lock, garbage bytes over
-the file, a table dropped behind the app's back. The busy timeout is shortened so a lock fails in a moment.
+Real files damaged the way they get damaged: another connection holding a lock, garbage bytes over the
+file, an index file removed or overwritten behind the app's back. The busy timeout is shortened so a lock
+fails in a moment. The FTS5 syntax classification is the baseline's (benchmarks/fts5_index.py).
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+from benchmarks.fts5_index import Fts5DescriptionIndex, _is_query_syntax
 from core import control, db
 from core.catalog import Catalog
 from core.errors import JobdashError, StorageError
 from core.query import JobFilter
 from core.runs import RunLog
-from core.search import DescriptionIndex, _is_query_syntax
+from core.search import DescriptionIndex, index_dir
 from core.settings import Settings
 from core.userdata import UserData
 from tests import catalog_fixture
@@ -47,6 +50,28 @@ def index_path(tmp_path: Path) -> Path:
     with DescriptionIndex(path) as ix:
         ix.update(DOCS)
     return path
+
+
+@pytest.fixture
+def fts5_path(tmp_path: Path) -> Path:
+    path = tmp_path / "fts5.sqlite"
+    with Fts5DescriptionIndex(path) as ix:
+        ix.update(DOCS)
+    return path
+
+
+def garble_index(search_path: Path) -> None:
+    """What another process's commit over a damaged folder looks like: tantivy's meta.json is garbage and
+    the generation moved, so every reader reloads from it."""
+    (index_dir(search_path) / "meta.json").write_text("{not json", encoding="utf-8")
+    with sqlite3.connect(search_path) as other:
+        other.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
+
+
+def lose_segment_file(search_path: Path) -> str:
+    victim = sorted(index_dir(search_path).glob("*.idx"))[0]
+    victim.unlink()
+    return victim.name
 
 
 @pytest.fixture
@@ -108,22 +133,37 @@ def says(err: pytest.ExceptionInfo[StorageError], name: str, *words: str) -> Non
 # --- the search index ---------------------------------------------------------------------------------
 
 
-def test_a_dropped_fts_table_raises_instead_of_matching_nothing(index_path: Path) -> None:
+def test_a_garbled_index_raises_instead_of_matching_nothing(index_path: Path) -> None:
     with DescriptionIndex(index_path) as ix:
         assert len(ix.match_ids("python")) == 2
-        with sqlite3.connect(index_path) as other:
-            other.execute("DROP TABLE docs_fts")
+        garble_index(index_path)
         with pytest.raises(StorageError) as err:
             ix.match_ids("rust")
-        says(err, "search.sqlite", "no such table: docs_fts", "python -m core sync")
+        says(err, "search.tantivy", "damaged", "python -m core sync")
         with pytest.raises(StorageError):
             ix.match("rust")
         with pytest.raises(StorageError):
             ix.match_ids("-rust")  # the negation path too
-    # reopened, the schema script would recreate an empty docs_fts: refused instead
+    # reopened, an empty index would be created in its place: refused instead
     with pytest.raises(StorageError) as err:
         DescriptionIndex(index_path)
-    says(err, "search.sqlite", "docs_fts is missing", "python -m core sync")
+    says(err, "search.tantivy", "cannot be opened", "python -m core sync")
+    assert err.value.code == "INDEX_CORRUPT"
+
+
+def test_a_lost_index_file_or_directory_raises(index_path: Path) -> None:
+    with DescriptionIndex(index_path) as ix:
+        name = lose_segment_file(index_path)
+        assert len(ix.match_ids("python")) == 2, "the open index still reads its mapped files: right, not empty"
+    with pytest.raises(StorageError) as err:
+        DescriptionIndex(index_path)
+    says(err, "search.tantivy", "missing", "python -m core sync")
+    assert name in err.value.detail
+    index_dir(index_path).rename(index_path.with_name("elsewhere"))  # gone from the folder
+    with pytest.raises(StorageError) as err:  # the state file says it was made: gone is damage, not "new"
+        DescriptionIndex(index_path)
+    says(err, "search.tantivy", "missing")
+    assert err.value.code == "INDEX_MISSING"
 
 
 def test_a_locked_index_raises(index_path: Path, holder: list[sqlite3.Connection]) -> None:
@@ -155,16 +195,16 @@ def test_a_corrupt_index_raises(index_path: Path, keep_header: bool) -> None:
 @pytest.mark.parametrize(
     "expr", ['"unterminated', "AND", "a AND", "(a", "nocolumn : x", "+", "*", "a OR OR b", "title : "]
 )
-def test_only_fts_syntax_errors_fall_back_to_a_literal_search(index_path: Path, expr: str) -> None:
+def test_only_fts_syntax_errors_fall_back_to_a_literal_search(fts5_path: Path, expr: str) -> None:
     """What SQLite really says about malformed MATCH text is classified as syntax (the literal fallback)."""
-    with db.opened(index_path, "") as conn:
+    with db.opened(fts5_path, "") as conn:
         with pytest.raises(StorageError) as err:
             conn.execute("SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?", [expr]).fetchall()
     assert _is_query_syntax(err.value), err.value.detail
 
 
-def test_storage_failures_are_not_syntax_errors(index_path: Path, holder: list[sqlite3.Connection]) -> None:
-    with db.opened(index_path, "") as conn:
+def test_storage_failures_are_not_syntax_errors(fts5_path: Path, holder: list[sqlite3.Connection]) -> None:
+    with db.opened(fts5_path, "") as conn:
         with pytest.raises(StorageError) as err:
             conn.execute("SELECT rowid FROM no_such_fts WHERE no_such_fts MATCH 'x'").fetchall()
         assert not _is_query_syntax(err.value)
@@ -197,10 +237,9 @@ def test_catalog_count_over_a_broken_index_raises(built: catalog_fixture.Built) 
         flt = JobFilter(desc="python")
         assert cat.count(flt) > 0
         everything = cat.count(JobFilter())
-        with sqlite3.connect(s.search_path) as other:
-            other.execute("DROP TABLE docs_fts")
+        garble_index(s.search_path)
         flt = JobFilter(desc="kubernetes")
-        with pytest.raises(StorageError, match=r"^search\.sqlite: "):
+        with pytest.raises(StorageError, match=r"^search\.tantivy: "):
             cat.count(flt)
         with pytest.raises(StorageError):
             cat.page(flt)

@@ -248,6 +248,39 @@ def test_a_failing_index_update_does_not_fail_the_published_run(settings: Settin
     assert DescriptionIndex(settings.search_path).count() == 2, "caught up from the segments"
 
 
+def test_a_data_folder_with_the_old_fts5_index_is_migrated_by_the_next_sync(settings: Settings) -> None:
+    """search.sqlite from before the switch (FTS5 tables, every segment marked indexed, no search.tantivy/):
+    the dashboard never answers from the dropped tables, and the next sync rebuilds and says so."""
+    import pyarrow as pa
+
+    from benchmarks.fts5_index import Fts5DescriptionIndex
+    from core.search import DescriptionIndex, index_dir
+
+    rows = [job("a1", description="kafka streams"), job("a2", description="spark jobs")]
+    run_sync(settings, now=T0, sources=[static("A", rows)])
+    with DescriptionIndex(settings.search_path) as index:
+        before = {q: sorted(index.match_ids(q).to_pylist()) for q in ("kafka", "spark OR kafka", "-spark")}
+        segments = index.segments_done()
+    settings.search_path.unlink()
+    index_dir(settings.search_path).rename(settings.data_dir.parent / "unrelated")  # no search.tantivy/ yet
+    with Fts5DescriptionIndex(settings.search_path) as old:  # what an older jobdash left in the folder
+        old.update(pa.table({"job_id": ["x"], "title": ["t"], "company": ["c"], "description": ["kafka"]}))
+        for name in segments:
+            old.mark_segment_done(name)
+    with DescriptionIndex(settings.search_path) as index:  # e.g. the dashboard, before any sync
+        assert index.migrated and index.segments_done() == set() and index.count() == 0
+    with sqlite3.connect(settings.search_path) as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables == {"segments", "meta"}, "the FTS5 tables are dropped"
+    r = run_sync(settings, now=T0 + timedelta(hours=1), sources=[static("A", rows)])
+    assert r.status == "ok" and r.error is None, r.error
+    assert any("moved to the new engine" in w for w in r.warnings), r.warnings
+    with DescriptionIndex(settings.search_path) as index:
+        assert not index.migrated
+        assert {q: sorted(index.match_ids(q).to_pylist()) for q in before} == before
+        assert index.segments_done() >= segments
+
+
 def test_a_job_starred_while_the_run_purges_it_is_kept(settings: Settings) -> None:
     from core.userdata import UserData
 
