@@ -29,6 +29,7 @@ from ui.cache import View
 log = logging.getLogger(__name__)
 PAGE_SIZE = 100
 GRID_HEIGHT = 520
+ROW_BUFFER = 3  # rows rendered beyond the visible ones (AG Grid's default is 10)
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 # Header filters requery after this pause in typing; Enter applies at once (APPLY_ON_ENTER). A rerun is a
 # fragment run (~10–40 ms on the server) and a newer one cancels a running one, so a short pause is cheap.
@@ -53,6 +54,7 @@ class GridColumn:
 
 COLUMNS: tuple[GridColumn, ...] = (
     GridColumn("starred", "★", "bool", width=64, filterable=False),
+    GridColumn("stage", "Stage", "text", width=120),
     GridColumn("title", "Title", "text", width=260),
     GridColumn("company", "Company", "text", width=180),
     GridColumn("location", "Location", "text", width=180),
@@ -66,7 +68,6 @@ COLUMNS: tuple[GridColumn, ...] = (
     GridColumn("first_seen_at", "First seen", "time", width=150),
     GridColumn("delisted_at", "Closed", "time", width=150),  # empty while listed; kept jobs show the date
     GridColumn("source", "Source", "text", width=110),
-    GridColumn("stage", "Stage", "text", width=120),
     GridColumn("url", "Posting", "link", width=90, sortable=False, filterable=False),
     GridColumn("dup_count", "Postings", "number", width=90, sortable=False, filterable=False),  # collapsed view only
     GridColumn("job_id", "Job id", "text", hide=True),
@@ -350,7 +351,11 @@ def grid_options(m: dict[str, Any], selected_ids: list[str], fields: list[str]) 
         "onGridReady": APPLY_ON_ENTER,
         "suppressMultiSort": True,
         "animateRows": False,
-        "suppressColumnVirtualisation": True,  # ~16 columns: render them all (and let tests read every cell)
+        # A page swap re-creates every rendered cell. Render only what is on screen (columns and rows, plus a
+        # few rows for scrolling), and synchronously: AG Grid otherwise spreads cell creation over animation
+        # frames, which delays the new rows by frames.
+        "rowBuffer": ROW_BUFFER,
+        "suppressAnimationFrame": True,
         "rowHeight": 32,
         "overlayNoRowsTemplate": "No jobs match these filters",
     }
