@@ -112,7 +112,6 @@ def _csv_safe(name: str) -> str:
 
 
 PAGE_CACHE_ENTRIES = 64
-MEMORY_DB = "catalog"  # the compressed in-memory database every table lives in (see Catalog.__init__)
 ALLOCATOR_FLUSH_THRESHOLD = "8MB"
 
 
@@ -151,12 +150,6 @@ class Catalog:
             self._con = duckdb.connect(":memory:", config=config)
         except duckdb.Error as e:
             raise ConfigError(f"memory_limit: {e}") from e
-        # DuckDB's default in-memory database stores columns uncompressed; an attached in-memory one with
-        # COMPRESS stores them as it would on disk (dictionary/FSST text, bit-packed numbers). Measured at
-        # 106k jobs: the table takes 11 MB instead of 55 MB and a text scan is faster (3 vs 10 ms); the
-        # load is slower (1.2 vs 0.7 s), and it runs in the background while queries use the old table.
-        self._con.execute(f"ATTACH ':memory:' AS {MEMORY_DB} (COMPRESS)")
-        self._con.execute(f"USE {MEMORY_DB}")
         self._load_lock = threading.Lock()  # one loader at a time; queries never wait for it
         self._user_lock = threading.Lock()
         self._state: _Loaded | None = None
@@ -177,12 +170,6 @@ class Catalog:
         self._pages_lock = threading.Lock()
         self._reload_users()
         self.refresh()
-
-    def _cursor(self) -> duckdb.DuckDBPyConnection:
-        """A cursor on the compressed database (a cursor starts in DuckDB's default one: USE is per cursor)."""
-        cur = self._con.cursor()
-        cur.execute(f"USE {MEMORY_DB}")
-        return cur
 
     # --- snapshot -------------------------------------------------------------------------------------
 
@@ -251,7 +238,7 @@ class Catalog:
         table = f"jobs_{n}"
         types = tuple(f"enum_{c}_{n}" for c in query.ENUM_COLUMNS)
         path = str(snap.jobs_path)
-        cur = self._cursor()
+        cur = self._con.cursor()
         try:
             for col, typ in zip(query.ENUM_COLUMNS, types, strict=True):
                 q = schema.quote(col)
@@ -294,7 +281,7 @@ class Catalog:
         return _Loaded(snap, table, types, ms)
 
     def _drop(self, old: _Loaded) -> None:
-        cur = self._cursor()
+        cur = self._con.cursor()
         try:
             cur.execute(f"DROP TABLE IF EXISTS {old.table}")
             for typ in old.types:
@@ -313,7 +300,7 @@ class Catalog:
         with self._user_lock:
             rev = self._users.revision()  # read before the rows: a write in between only causes a reload
             rows = self._users.table()
-            cur = self._cursor()
+            cur = self._con.cursor()
             try:
                 cur.register("user_rows", rows)
                 cur.execute(
@@ -400,7 +387,7 @@ class Catalog:
             st = self._state
             if st is None:
                 return None
-            cur = self._cursor()
+            cur = self._con.cursor()
             try:
                 if matches is not None:
                     cur.register(query.DESC_MATCH, matches)
