@@ -115,6 +115,26 @@ def test_header_filter_round_trips(page: Any, server: Server) -> None:
     shot(page, "jobs_header_filter")
 
 
+def test_header_filter_enter_applies_and_clears(page: Any, server: Server) -> None:
+    """Enter hands the typed text to the column filter at once (ui.grid.APPLY_ON_ENTER): the rows narrow, the
+    box keeps the text, and Enter on an emptied box brings every row back."""
+    open_jobs(page, server)
+    before = match_count(page)
+    needle = visible_rows(page)[0]["company"].split()[0].lower()
+    box = header_filter(page, "company")
+    box.fill(needle)
+    box.press("Enter")
+    wait_until(lambda: match_count(page) < before, what="Enter to narrow the count")
+    assert box.input_value() == needle
+    wait_until(
+        lambda: all(needle in r["company"].lower() for r in visible_rows(page)) and visible_rows(page),
+        what="only matching companies",
+    )
+    box.fill("")
+    box.press("Enter")
+    wait_until(lambda: match_count(page) == before, what="an empty filter to bring every row back")
+
+
 def test_sidebar_search_narrows_the_rows(page: Any, server: Server) -> None:
     open_jobs(page, server)
     before = match_count(page)
