@@ -410,7 +410,8 @@ def run(jobs: int, repeats: int, shots: Path | None = None, data: Path | None = 
         build_s = time.perf_counter() - t0
         port = free_port()
         cmd = [
-            sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+            # as `make run` starts it: `streamlit run app.py` plus the warm-up and uncompressed component files
+            sys.executable, "-m", "ui.warm", "--server.headless", "true",
             "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
             "--server.fileWatcherType", "none",
         ]  # fmt: skip
