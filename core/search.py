@@ -40,13 +40,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import pyarrow as pa
 import tantivy
 
 from core import db
 from core.errors import StorageError
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
 SCHEMA = """
 -- description segments (data/snapshots/desc-*.parquet) already indexed, so a crash is caught up next sync
@@ -842,23 +845,25 @@ class DescriptionIndex:
                         )
                     )
                 written[0] += len(fresh)
-            for start in range(0, len(deletes), BATCH_ROWS):
-                gone = list(self._existing(s, [fts_id(j) for j in deletes[start : start + BATCH_ROWS]]))
-                if gone:
-                    writer.delete_documents_by_query(tantivy.Query.term_set_query(_SCHEMA, "id", gone))
-                written[0] += len(gone)
+            written[0] += self._delete(s, writer, [fts_id(j) for j in deletes])
             return written[0]
 
     def delete_fts_ids(self, ids: Sequence[int]) -> int:
         """Delete documents by integer id (the catch-up of deletions a killed run never made)."""
         s = self._searcher()
         with self._writing() as (writer, written):
-            for start in range(0, len(ids), BATCH_ROWS):
-                gone = list(self._existing(s, [int(i) for i in ids[start : start + BATCH_ROWS]]))
-                if gone:
-                    writer.delete_documents_by_query(tantivy.Query.term_set_query(_SCHEMA, "id", gone))
-                written[0] += len(gone)
+            written[0] += self._delete(s, writer, [int(i) for i in ids])
             return written[0]
+
+    def _delete(self, s: tantivy.Searcher, writer: tantivy.IndexWriter, ids: Sequence[int]) -> int:
+        """Delete the documents of these ids that exist (in batches); returns how many."""
+        deleted = 0
+        for start in range(0, len(ids), BATCH_ROWS):
+            gone = list(self._existing(s, list(ids[start : start + BATCH_ROWS])))
+            if gone:
+                writer.delete_documents_by_query(tantivy.Query.term_set_query(_SCHEMA, "id", gone))
+            deleted += len(gone)
+        return deleted
 
     @staticmethod
     def _bump(conn: db.Connection) -> None:
@@ -946,17 +951,23 @@ class DescriptionIndex:
         if node is None:
             return []
         key = (node, _limit(limit), self.generation())  # generation last read: a later write only misses
+        rows = self._memo(self._cache, key, lambda: self._ranked(node, limit))
+        return list(rows)  # a copy: the cached list stays as it was
+
+    def _memo(self, cache: OrderedDict[_K, _V], key: _K, compute: Callable[[], _V]) -> _V:
+        """``cache[key]``, computed (outside the lock) on a miss; the least recently used beyond
+        CACHE_ENTRIES are dropped. Keys carry the index generation, so a write elsewhere only misses."""
         with self._cache_lock:
-            hit = self._cache.get(key)
+            hit = cache.get(key)
             if hit is not None:
-                self._cache.move_to_end(key)
-                return list(hit)
-        rows = self._ranked(node, limit)
+                cache.move_to_end(key)
+                return hit
+        value = compute()
         with self._cache_lock:
-            self._cache[key] = rows
-            while len(self._cache) > CACHE_ENTRIES:
-                self._cache.popitem(last=False)
-        return list(rows)
+            cache[key] = value
+            while len(cache) > CACHE_ENTRIES:
+                cache.popitem(last=False)
+        return value
 
     def _ranked(self, node: _Node, limit: int | None) -> list[tuple[str, float]]:
         s = self._searcher()
@@ -975,21 +986,13 @@ class DescriptionIndex:
         if node is None:
             return pa.array([], pa.int64())
         # One search per filter change: a page, its count and the facets of a rerun all ask the same.
-        key = (node, self.generation())
-        with self._cache_lock:
-            hit = self._id_cache.get(key)
-            if hit is not None:
-                self._id_cache.move_to_end(key)
-                return hit
+        return self._memo(self._id_cache, (node, self.generation()), lambda: self._ids(node))
+
+    def _ids(self, node: _Node) -> pa.Array:
         s = self._searcher()
         q, _ = _compiled(node, boost=False)
         hits = self._search(s, q, s.num_docs, order_by_field="id", order=tantivy.Order.Asc)
-        ids = pa.array([k for k, _ in hits], pa.int64())
-        with self._cache_lock:
-            self._id_cache[key] = ids
-            while len(self._id_cache) > CACHE_ENTRIES:
-                self._id_cache.popitem(last=False)
-        return ids
+        return pa.array([k for k, _ in hits], pa.int64())
 
     def match_scores(self, query: str) -> pa.Table:
         """(fts_id, score) of every matching document, score = BM25 with the field weights, higher is better
@@ -999,24 +1002,16 @@ class DescriptionIndex:
         empty = pa.table({"fts_id": pa.array([], pa.int64()), "score": pa.array([], pa.float64())})
         if node is None:
             return empty
-        key = (node, self.generation())
-        with self._cache_lock:
-            hit = self._score_cache.get(key)
-            if hit is not None:
-                self._score_cache.move_to_end(key)
-                return hit
+        return self._memo(self._score_cache, (node, self.generation()), lambda: self._scores(node))
+
+    def _scores(self, node: _Node) -> pa.Table:
         s = self._searcher()
         q, ranked = _compiled(node, boost=True)
         hits = self._search(s, q, s.num_docs)
         addrs = [a for _, a in hits]
         ids = s.fast_field_values("id", addrs) if addrs else []
         scores = [float(sc) if ranked else 0.0 for sc, _ in hits]
-        out = pa.table({"fts_id": pa.array(ids, pa.int64()), "score": pa.array(scores, pa.float64())})
-        with self._cache_lock:
-            self._score_cache[key] = out
-            while len(self._score_cache) > CACHE_ENTRIES:
-                self._score_cache.popitem(last=False)
-        return out
+        return pa.table({"fts_id": pa.array(ids, pa.int64()), "score": pa.array(scores, pa.float64())})
 
     def snippet(self, job_id: str, query: str, *, chars: int = 240, mark: tuple[str, str] = ("«", "»")) -> str:
         """A piece of the job's description around the words the query matched, each marked with ``mark``
