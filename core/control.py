@@ -10,15 +10,18 @@ import os
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psutil
 
-from core import db
+from core import db, snapshots
 from core.clock import iso, utcnow
-from core.errors import SyncBusy
+from core.errors import JobdashError, SyncBusy
 from core.lock import is_locked
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from core.sync import SyncResult
 
 HEARTBEAT_S = 5.0
 SCHEDULER = "scheduler"
@@ -136,6 +139,25 @@ def running_run(settings: Settings) -> dict[str, Any] | None:
     with db.opened(settings.db_path) as conn:
         row = conn.execute("SELECT * FROM runs WHERE status = 'running' ORDER BY id DESC LIMIT 1").fetchone()
     return dict(row) if row else None
+
+
+def demo_needed(settings: Settings) -> bool:
+    """No snapshot yet and no sources configured: the embedded demo catalog is due. Not for a broken pointer:
+    the catalog reports that rather than papering over it with demo data."""
+    try:
+        return settings.demo_default and snapshots.current(settings.snapshots_dir) is None
+    except JobdashError:
+        return False
+
+
+def seed_demo(settings: Settings) -> SyncResult | None:
+    """Build the demo catalog now if it is due (``make run`` before it starts anything; the dashboard on a first
+    request when started alone); None when it is not. Raises SyncBusy when another sync runs."""
+    if not demo_needed(settings):
+        return None
+    from core.sync import run_sync
+
+    return run_sync(settings, trigger="first-run")
 
 
 def sync_now(settings: Settings, requested_by: str = "dashboard") -> str:

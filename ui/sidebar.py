@@ -8,7 +8,7 @@ import threading
 
 import streamlit as st
 
-from core import control, snapshots
+from core import control
 from core.errors import JobdashError, SyncBusy
 from ui import cache, filters, keys, live, state, watches_view
 
@@ -32,26 +32,22 @@ def _seed_lock(data_dir: str) -> threading.Lock:
 
 
 def first_run() -> None:
-    """No snapshot yet and no sources configured: build the embedded demo catalog once, right now."""
+    """No snapshot yet and no sources configured: build the embedded demo catalog once, right now (`make run`
+    does it before the dashboard starts; this is for the dashboard started alone)."""
     s = state.settings()
-    try:
-        if snapshots.current(s.snapshots_dir) is not None or not s.demo_default:
-            return
-    except JobdashError:
-        return  # a broken pointer is reported by the catalog, not papered over with demo data
+    if not control.demo_needed(s):
+        return
     lock = _seed_lock(str(s.data_dir))
     if not lock.acquire(blocking=False):
         st.info("Building the demo catalog…")
         return
     try:
-        if snapshots.current(s.snapshots_dir) is not None or control.sync_running(s):
+        if control.sync_running(s):
             return
-        from core.sync import run_sync
-
         with st.spinner("First start: building a demo catalog (about 5,000 jobs)…"):
-            s.ensure_dirs()
-            result = run_sync(s, trigger="first-run")
-        log.info("first-run demo sync: %s", result.status)
+            result = control.seed_demo(s)  # checks again: another session may have built it meanwhile
+        if result is not None:
+            log.info("first-run demo sync: %s", result.status)
     except SyncBusy:
         pass  # the scheduler got there first; the live notice shows its snapshot
     except JobdashError as e:

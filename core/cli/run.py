@@ -20,8 +20,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from core import snapshots
-from core.errors import JobdashError, SyncBusy
+from core import control
+from core.errors import SyncBusy
 from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,22 +91,6 @@ stderr_logfile_maxbytes=0
 """
 
 
-def seed_demo(settings: Settings) -> str | None:
-    """A fresh data folder with no sources: build the demo catalog now. Returns what happened, or None."""
-    try:
-        if not settings.demo_default or snapshots.current(settings.snapshots_dir) is not None:
-            return None
-    except JobdashError:
-        return None  # a broken pointer: the dashboard reports it, the next sync falls back
-    from core.sync import run_sync
-
-    try:
-        result = run_sync(settings, trigger="first-run")
-    except SyncBusy:
-        return "a sync is already running; the dashboard shows its snapshot when it lands"
-    return f"demo catalog ready ({result.counts.get('new', 0):,} jobs)"
-
-
 def main(settings: Settings, argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m core run", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or DEFAULT_PORT))
@@ -115,9 +99,6 @@ def main(settings: Settings, argv: list[str]) -> int:
     if supervisord is None:
         print("error: supervisord is not installed: run `make run` (it installs requirements.txt)", file=sys.stderr)
         return 2
-    from core import control
-
-    settings.ensure_dirs()
     if (hb := control.scheduler(settings)) is not None:
         print(
             f"error: jobdash already runs on this data folder (scheduler pid {hb.pid}); stop it first", file=sys.stderr
@@ -125,9 +106,13 @@ def main(settings: Settings, argv: list[str]) -> int:
         return 2
     for sub in ("logs", "run"):
         (settings.data_dir / sub).mkdir(parents=True, exist_ok=True)
-    seeded = seed_demo(settings)
-    if seeded:
-        print(f"jobdash: {seeded}", flush=True)
+    try:
+        seeded = control.seed_demo(settings)
+    except SyncBusy:
+        print("jobdash: a sync is already running; the dashboard shows its snapshot when it lands", flush=True)
+    else:
+        if seeded is not None:
+            print(f"jobdash: demo catalog ready ({seeded.counts.get('new', 0):,} jobs)", flush=True)
     path = settings.data_dir / "run" / "supervisord.conf"
     path.write_text(config(settings, args.port), encoding="utf-8")
     print(
