@@ -26,15 +26,15 @@ _STATES = {
 }
 
 
-def _headers(line: bytes) -> dict[str, str]:
-    return dict(part.split(":", 1) for part in line.decode("utf-8", "replace").split() if ":" in part)
+def _headers(line: str) -> dict[str, str]:
+    return dict(part.split(":", 1) for part in line.split() if ":" in part)
 
 
 def describe(event: str, payload: str, partial: dict[str, str]) -> list[tuple[str, str]]:
     """(process name, line) pairs to write for one event. Output arrives in chunks that can end inside a line:
     the unfinished tail waits in ``partial`` for the process's next chunk."""
     head, _, data = payload.partition("\n")
-    fields = _headers(head.encode())
+    fields = _headers(head)
     name = fields.get("processname", "?")
     if event.startswith("PROCESS_LOG"):
         *lines, partial[name] = (partial.get(name, "") + data).split("\n")
@@ -73,7 +73,7 @@ def serve(relay: Relay, stdin: BinaryIO, stdout: BinaryIO) -> None:
         line = stdin.readline()
         if not line:
             return  # supervisord went away
-        headers = _headers(line)
+        headers = _headers(line.decode("utf-8", "replace"))
         payload = stdin.read(int(headers.get("len", "0"))).decode("utf-8", "replace")
         try:
             for name, text in describe(headers.get("eventname", ""), payload, partial):
