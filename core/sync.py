@@ -512,13 +512,10 @@ class _IndexAhead:
         try:
             self.index = DescriptionIndex(settings.search_path)
             self.index.begin()
-            reader = pq.ParquetFile(settings.snapshots_dir / self.name)
-            for batch in reader.iter_batches(
-                batch_size=INDEX_BATCH, columns=["job_id", "title", "company", "description"]
-            ):
+            for part in _segment_batches(pq.ParquetFile(settings.snapshots_dir / self.name)):
                 if _cancelled(cancel):
                     raise Cancelled("stopped while indexing ahead")
-                self.index.update(pa.Table.from_batches([batch]))
+                self.index.update(part)
         except BaseException as e:  # the catch-up after the publish does it the ordinary way
             self.error = e
         finally:
@@ -662,6 +659,12 @@ def _catch_up(
     return notes
 
 
+def _segment_batches(reader: pq.ParquetFile) -> Iterator[pa.Table]:
+    """A description segment as the index takes it, INDEX_BATCH rows at a time."""
+    for batch in reader.iter_batches(batch_size=INDEX_BATCH, columns=["job_id", "title", "company", "description"]):
+        yield pa.Table.from_batches([batch])
+
+
 def _index_segments(
     settings: Settings,
     index: Any,
@@ -672,6 +675,8 @@ def _index_segments(
 ) -> bool:
     """Index these description segments, one commit each, and mark each done after its commit (a kill in
     between only means it is read again: an upsert by id). False when a stop request cut it short."""
+    from core.search import fts_id
+
     for name in names:
         try:
             reader = pq.ParquetFile(settings.snapshots_dir / name)
@@ -679,16 +684,11 @@ def _index_segments(
             notes.append(f"search index: segment {name} is damaged and was skipped ({e})")
             continue
         with index.bulk():
-            for batch in reader.iter_batches(
-                batch_size=INDEX_BATCH, columns=["job_id", "title", "company", "description"]
-            ):
+            for part in _segment_batches(reader):
                 if _cancelled(cancel):
                     notes.append("search index catch-up stopped by a stop request; the next run finishes it")
                     return False
-                part = pa.Table.from_batches([batch])
                 if keep is not None and name in keep:
-                    from core.search import fts_id
-
                     mask = [fts_id(str(j)) in keep[name] for j in part.column("job_id").to_pylist()]
                     part = part.filter(pa.array(mask, pa.bool_()))
                 index.update(part)
