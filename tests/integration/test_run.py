@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ import psutil
 import pytest
 
 from core.cli import logrelay
+from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,15 +26,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _wait(pred: Callable[[], Any], timeout: float, what: str) -> Any:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if value := pred():
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"{what}: not within {timeout:.0f} s")
 
 
 def _status(env: dict[str, str]) -> dict[str, Any]:
@@ -74,10 +65,10 @@ def test_make_run_supervises_dashboard_and_scheduler(tmp_path: Path) -> None:
     )
     try:
         # The demo catalog exists before the dashboard serves, and the scheduler beats.
-        status = _wait(lambda: (s := _status(env))["scheduler"]["alive"] and s, 120, "scheduler alive")
+        status = wait_for(lambda: (s := _status(env))["scheduler"]["alive"] and s, 120, "scheduler alive", every=0.2)
         assert status["snapshot"] and status["snapshot"]["rows"] > 5000 and status["snapshot"]["demo"]
         assert not [a for a in status["alerts"] if a["rule"] == "scheduler_down"]
-        _wait(lambda: _healthy(port), 60, "dashboard healthy")
+        wait_for(lambda: _healthy(port), 60, "dashboard healthy", every=0.2)
         second = subprocess.run(
             [sys.executable, "-m", "core", "run", "--port", str(_free_port())],
             cwd=ROOT,
@@ -91,18 +82,25 @@ def test_make_run_supervises_dashboard_and_scheduler(tmp_path: Path) -> None:
         assert listening and {c.laddr.ip for c in listening} <= {"127.0.0.1"}
         # Both processes' output reaches one log, each line prefixed with its process.
         log = data / "logs" / "jobdash.log"
-        _wait(lambda: log.exists() and "scheduler  | " in log.read_text(), 30, "scheduler lines in the log")
-        _wait(lambda: "dashboard  | " in log.read_text(), 30, "dashboard lines in the log")
+        wait_for(
+            lambda: log.exists() and "scheduler  | " in log.read_text(), 30, "scheduler lines in the log", every=0.2
+        )
+        wait_for(lambda: "dashboard  | " in log.read_text(), 30, "dashboard lines in the log", every=0.2)
 
         # The scheduler killed alone is restarted, and status (and the Sync page) says so.
         old = status["scheduler"]["pid"]
         os.kill(old, signal.SIGKILL)
-        restarted = _wait(
-            lambda: (s := _status(env))["scheduler"]["alive"] and s["scheduler"]["pid"] != old and s, 60, "restart"
+        restarted = wait_for(
+            lambda: (s := _status(env))["scheduler"]["alive"] and s["scheduler"]["pid"] != old and s,
+            60,
+            "restart",
+            every=0.2,
         )
         assert restarted["scheduler"]["last_restart"]["dead_pid"] == old
         assert restarted["scheduler"]["last_restart"]["pid"] == restarted["scheduler"]["pid"]
-        _wait(lambda: "exited unexpectedly; restarting it" in log.read_text(), 10, "the restart in the log")
+        wait_for(
+            lambda: "exited unexpectedly; restarting it" in log.read_text(), 10, "the restart in the log", every=0.2
+        )
 
         # One SIGTERM to `make run` stops everything within 10 s and leaves no process behind.
         tree = psutil.Process(make.pid).children(recursive=True)

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,17 +16,9 @@ import pytest
 from core import control
 from core.runs import RunLog
 from core.settings import load_settings
+from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _wait(pred: Callable[[], Any], timeout: float = 90.0) -> Any:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if value := pred():
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 @pytest.mark.slow
@@ -54,20 +45,20 @@ def test_scheduler_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
             log.close()
 
     try:
-        _wait(lambda: [r for r in runs() if r["status"] == "ok"])
+        wait_for(lambda: [r for r in runs() if r["status"] == "ok"])
         first = runs()[0]
         assert first["trigger"] == "scheduler" and first["counts"]["new"] > 19000, "runs at start"
-        hb = _wait(lambda: control.scheduler(settings))
+        hb = wait_for(lambda: control.scheduler(settings))
         assert hb.pid == proc.pid and hb.next_run is not None
 
         # A request sent while a run is in progress is deferred, then served after it.
-        running = _wait(lambda: control.running_run(settings), timeout=60)
+        running = wait_for(lambda: control.running_run(settings), timeout=60)
         control.request_sync(settings, "test")
-        served = _wait(lambda: [r for r in runs() if r["trigger"] == "request" and r["finished_at"]])
+        served = wait_for(lambda: [r for r in runs() if r["trigger"] == "request" and r["finished_at"]])
         during = next(r for r in runs() if r["id"] == running["id"])
         assert served[0]["started_at"] >= during["finished_at"], "served after the run it arrived during"
         assert control.pending_requests(settings) == 0
-        _wait(lambda: sum(r["trigger"] == "scheduler" for r in runs()) >= 2)  # and again on the interval
+        wait_for(lambda: sum(r["trigger"] == "scheduler" for r in runs()) >= 2)  # and again on the interval
 
         proc.send_signal(signal.SIGTERM)
         t = time.monotonic()
