@@ -18,10 +18,11 @@ from typing import BinaryIO, TextIO
 
 MAX_BYTES = 5_000_000
 WIDTH = len("supervisor")  # the longest name it writes
+STARTSECS = 2  # supervisord counts a process as running once it has stayed up this long (core run's startsecs)
 _STATES = {
     "PROCESS_STATE_RUNNING": "running",
     "PROCESS_STATE_STOPPED": "stopped",
-    "PROCESS_STATE_BACKOFF": "failed to start; retrying",
+    "PROCESS_STATE_BACKOFF": f"exited within {STARTSECS} s of starting; retrying",
     "PROCESS_STATE_FATAL": "failed to start too often; given up",
 }
 

@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 from core import control
+from core.cli import logrelay
 from core.errors import SyncBusy
 from core.settings import Settings
 
@@ -48,7 +49,7 @@ def config(settings: Settings, port: int, python: str = sys.executable) -> str:
     program = f"""directory={ROOT}
 autostart=true
 autorestart=true
-startsecs=2
+startsecs={logrelay.STARTSECS}
 startretries=5
 stopsignal=TERM
 stopwaitsecs={STOP_WAIT_S}

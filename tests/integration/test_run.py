@@ -87,7 +87,9 @@ def test_make_run_supervises_dashboard_and_scheduler(tmp_path: Path) -> None:
         )
         wait_for(lambda: "dashboard  | " in log.read_text(), 30, "dashboard lines in the log", every=0.2)
 
-        # The scheduler killed alone is restarted, and status (and the Sync page) says so.
+        # The scheduler killed alone is restarted, and status (and the Sync page) says so. Killed before
+        # supervisord counts it as running (startsecs), it would be a start-up failure instead: wait for that.
+        wait_for(lambda: "supervisor | scheduler running" in log.read_text(), 30, "scheduler running", every=0.2)
         old = status["scheduler"]["pid"]
         os.kill(old, signal.SIGKILL)
         restarted = wait_for(
