@@ -23,6 +23,7 @@ import duckdb
 import numpy as np
 import psutil
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from core import backup, lock, schema, snapshots, watches
@@ -258,13 +259,19 @@ class _Engine:
 
     def load_batch(self, batch: pa.Table) -> int:
         """Hash content, collapse duplicates inside the batch (last one wins); returns rows collapsed."""
+        if pc.count_distinct(batch.column("job_id"), mode="all").as_py() == batch.num_rows:
+            # No repeated id (the usual batch): the collapsing window would only cost a pass over every column.
+            self.con.register("batch_in", batch)
+            self.con.execute(f"CREATE TABLE inc AS SELECT *, {_content_hash_sql()} AS content_hash FROM batch_in")
+            self.con.unregister("batch_in")
+            return 0
         # An explicit ordinal: with preserve_insertion_order off, row_number() OVER () has no order.
         ordinal = pa.array(np.arange(batch.num_rows, dtype=np.int64))
         self.con.register("batch_in", batch.append_column("_ord", ordinal))
         self.con.execute(
             f"""
             CREATE TABLE inc AS
-            SELECT *, {_content_hash_sql()} AS content_hash FROM batch_in
+            SELECT * EXCLUDE (_ord), {_content_hash_sql()} AS content_hash FROM batch_in
             QUALIFY row_number() OVER (PARTITION BY job_id ORDER BY _ord DESC) = 1
             """
         )
@@ -368,7 +375,8 @@ class _Engine:
                 CASE WHEN {seen} THEN i_content_hash ELSE p_content_hash END AS content_hash,
                 CASE WHEN {rewrite} AND i_description IS NOT NULL THEN ? ELSE p_desc_file END AS desc_file,
                 CASE WHEN {rewrite} AND i_description IS NOT NULL THEN i_description END AS new_description,
-                CASE WHEN fresh THEN NULL ELSE p_{DUP_KEY} END AS {DUP_KEY}
+                CASE WHEN fresh THEN NULL ELSE p_{DUP_KEY} END AS {DUP_KEY},
+                CASE WHEN fresh THEN p_{DUP_KEY} END AS prev_{DUP_KEY}, p_dup_group AS prev_dup_group
             FROM (
                 SELECT *, outcome IN ('new', 'updated', 'relisted') AS fresh FROM (
                     SELECT {inner}, i.description AS i_description, p.desc_file AS p_desc_file,
@@ -395,13 +403,36 @@ class _Engine:
         return {k: found.get(k, 0) for k in OUTCOMES}
 
     def assign_dup_groups(self) -> None:
-        """Group the same posting across boards: same key, posted within DUP_WINDOW_DAYS of the previous one."""
+        """Group the same posting across boards: same key, posted within DUP_WINDOW_DAYS of the previous one.
+
+        Only the keys this run touched are regrouped: those of the jobs it saw (old and new key) or purged.
+        Every other key has the same rows with the same times as in the previous snapshot, so its stored
+        groups are what regrouping would give (``write_jobs`` keeps them). A previous snapshot with a row
+        lacking its stored key or group (written before they were stored) is regrouped whole."""
+        seen = "outcome IN ('new', 'updated', 'unchanged', 'relisted')"
+        whole = _scalar(
+            self.con,
+            f"SELECT count(*) FROM merged WHERE outcome <> 'new'"
+            f" AND (coalesce({DUP_KEY}, prev_{DUP_KEY}) IS NULL OR prev_dup_group IS NULL)",
+        )
+        touched = (
+            "TRUE"
+            if whole
+            else f"""k IN (
+                SELECT k FROM keyed WHERE {seen}
+                UNION ALL SELECT prev_{DUP_KEY} FROM merged WHERE prev_{DUP_KEY} IS NOT NULL
+                UNION ALL SELECT {DUP_KEY} FROM merged WHERE outcome = 'purged' AND {DUP_KEY} IS NOT NULL
+            )"""
+        )
         self.con.execute(
             f"""
             CREATE TABLE dups AS
-            WITH k AS (
-                SELECT job_id, coalesce({DUP_KEY}, {_dup_key_sql("m")}) AS k, coalesce(posted_at, first_seen_at) AS t
+            WITH keyed AS (
+                SELECT job_id, outcome, coalesce({DUP_KEY}, {_dup_key_sql("m")}) AS k,
+                    coalesce(posted_at, first_seen_at) AS t
                 FROM merged m WHERE outcome <> 'purged'
+            ), k AS (
+                SELECT job_id, k, t FROM keyed WHERE {touched}
             ), s AS (
                 SELECT job_id, k, t,
                     CASE WHEN t - lag(t) OVER (PARTITION BY k ORDER BY t, job_id) <= INTERVAL {DUP_WINDOW_DAYS} DAY
@@ -426,10 +457,13 @@ class _Engine:
         return int(n)
 
     def write_jobs(self, path: Path) -> int:
-        cols = ", ".join("d.dup_group" if c == "dup_group" else f"m.{schema.quote(c)}" for c in schema.HOT_COLUMNS)
+        # A job of a key this run did not touch keeps its stored group and key (see assign_dup_groups).
+        group = "coalesce(d.dup_group, m.prev_dup_group) AS dup_group"
+        cols = ", ".join(group if c == "dup_group" else f"m.{schema.quote(c)}" for c in schema.HOT_COLUMNS)
         _copy_parquet(
             self.con,
-            f"SELECT {cols}, m.desc_file, d.{DUP_KEY} FROM merged m LEFT JOIN dups d USING (job_id)"
+            f"SELECT {cols}, m.desc_file, coalesce(d.{DUP_KEY}, m.{DUP_KEY}) AS {DUP_KEY}"
+            " FROM merged m LEFT JOIN dups d USING (job_id)"
             " WHERE m.outcome <> 'purged'",
             path,
             # Rewritten every run, so fast beats small; no ORDER BY: the catalog sorts on load (5.5 s → 1.5 s at 1M).
@@ -629,14 +663,16 @@ def _catch_up(
     try:
         from core.search import FTS_ID_SQL
 
-        con.execute(
-            f"CREATE TABLE want AS SELECT {FTS_ID_SQL} AS id, desc_file FROM read_parquet(?) WHERE desc_file IS NOT NULL",
-            [str(snap.jobs_path)],
-        )
-        want = con.execute("SELECT count(*) FROM want").fetchall()[0][0]
+        jobs = str(snap.jobs_path)
+        # The count reads one column; the ids (an md5 per row of the whole catalog) only when it differs.
+        want = con.execute("SELECT count(*) FROM read_parquet(?) WHERE desc_file IS NOT NULL", [jobs]).fetchall()[0][0]
         missing: list[Any] = []
         keep: dict[str, set[int]] = {}
         if int(want) != index.count():
+            con.execute(
+                f"CREATE TABLE want AS SELECT {FTS_ID_SQL} AS id, desc_file FROM read_parquet(?) WHERE desc_file IS NOT NULL",
+                [jobs],
+            )
             con.register("idx", pa.table({"id": index.fts_ids()}))
             extra = [int(r[0]) for r in con.execute("SELECT id FROM idx ANTI JOIN want USING (id)").fetchall()]
             if extra:

@@ -152,6 +152,8 @@ City = tuple[str, str | None, str]  # display name, region (US/CA code) or None,
 
 def fold(text: str) -> str:
     """Lowercase without accents: "São Paulo" and "Sao Paulo" are one key."""
+    if text.isascii():  # nothing to decompose (most names): NFKD of ASCII is itself
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 

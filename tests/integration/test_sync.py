@@ -224,6 +224,52 @@ def test_same_posting_on_two_boards_shares_a_dup_group(settings: Settings) -> No
     assert {k: r["dup_group"] for k, r in again.items()} == {k: r["dup_group"] for k, r in cat.items()}
 
 
+def _regrouped(settings: Settings) -> dict[str, str]:
+    """Every published row's dup group as regrouping the whole snapshot gives it (the reference)."""
+    snap = snapshots.current(settings.snapshots_dir)
+    assert snap is not None
+    rows = duckdb.execute(
+        """
+        SELECT native_id, substr(dup_key, 1, 12) || '-' || sum(starts) OVER (PARTITION BY dup_key ORDER BY t, job_id)
+        FROM (
+            SELECT native_id, job_id, dup_key, t,
+                CASE WHEN t - lag(t) OVER (PARTITION BY dup_key ORDER BY t, job_id) <= INTERVAL 30 DAY THEN 0 ELSE 1 END
+                    AS starts
+            FROM (SELECT native_id, job_id, dup_key, coalesce(posted_at, first_seen_at) AS t FROM read_parquet(?))
+        )
+        """,
+        [str(snap.jobs_path)],
+    ).fetchall()
+    return {str(n): str(g) for n, g in rows}
+
+
+def test_dup_groups_regroup_only_touched_keys_yet_equal_a_whole_regroup(settings: Settings) -> None:
+    def posted(days: int) -> str:
+        return (T0 - timedelta(days=days)).isoformat()
+
+    a = [job("a1", posted_at=posted(50)), job("a2", title="Designer")]
+    run_sync(settings, now=T0, sources=[static("A", a), static("B", [job("b1", posted_at=posted(10))])])
+    cat = catalog(settings)
+    assert cat["a1"]["dup_group"] != cat["b1"]["dup_group"], "40 days apart: two postings"
+    assert {k: r["dup_group"] for k, r in cat.items()} == _regrouped(settings)
+
+    # Only B syncs: b2 bridges a1 and b1 (20 days each way), so a1 (not seen, carried) joins their group.
+    bridge = [job("b1", posted_at=posted(10)), job("b2", posted_at=posted(30))]
+    run_sync(settings, now=T0 + timedelta(hours=1), sources=[static("B", bridge)])
+    cat = catalog(settings)
+    assert cat["a1"]["dup_group"] == cat["b2"]["dup_group"] == cat["b1"]["dup_group"]
+    assert {k: r["dup_group"] for k, r in cat.items()} == _regrouped(settings)
+
+    # b2 is delisted, then purged by a run that sees none of the three: the purge alone splits the group.
+    run_sync(settings, now=T0 + timedelta(hours=2), sources=[static("B", bridge[:1])])
+    later = T0 + timedelta(days=settings.purge_after_days + 1)
+    r = run_sync(settings, now=later, sources=[static("C", [job("c1", title="Nurse")])])
+    assert r.counts["purged"] == 1, r.counts
+    cat = catalog(settings)
+    assert "b2" not in cat and cat["a1"]["dup_group"] != cat["b1"]["dup_group"]
+    assert {k: r["dup_group"] for k, r in cat.items()} == _regrouped(settings)
+
+
 def test_a_mistyped_column_is_repaired_not_fatal(settings: Settings) -> None:
     rows = [job("a1", is_remote="maybe", salary_min="lots"), job("a2", is_remote="no", salary_min="95000")]
     r = run_sync(settings, now=T0, sources=[static("A", rows)])
