@@ -260,10 +260,10 @@ class _Engine:
     def load_batch(self, batch: pa.Table) -> int:
         """Hash content, collapse duplicates inside the batch (last one wins); returns rows collapsed."""
         if pc.count_distinct(batch.column("job_id"), mode="all").as_py() == batch.num_rows:
-            # No repeated id (the usual batch): the collapsing window would only cost a pass over every column.
-            self.con.register("batch_in", batch)
-            self.con.execute(f"CREATE TABLE inc AS SELECT *, {_content_hash_sql()} AS content_hash FROM batch_in")
-            self.con.unregister("batch_in")
+            # No repeated id (the usual batch): no collapsing window, and no copy either: ``classify`` reads
+            # the batch's Arrow buffers through a view (registered for the engine's life).
+            self.con.register("batch_rows", batch)
+            self.con.execute(f"CREATE VIEW inc AS SELECT *, {_content_hash_sql()} AS content_hash FROM batch_rows")
             return 0
         # An explicit ordinal: with preserve_insertion_order off, row_number() OVER () has no order.
         ordinal = pa.array(np.arange(batch.num_rows, dtype=np.int64))
