@@ -53,6 +53,9 @@ class QueryMix:
     bins: int = 30
 
 
+FIRST_TIME = ", first search of the words"
+
+
 def _time_runs(
     fn: Callable[[int], T], runs: int, budget_s: float | None = None, min_runs: int = MIN_BASELINE_RUNS
 ) -> tuple[list[float], T]:
@@ -212,10 +215,17 @@ def _ours(cat: Any, mix: QueryMix, cursor: tuple[Any, ...]) -> dict[str, Callabl
         )
         return ids(p), p.total
 
-    def desc(words: str) -> Callable[[int], Any]:
+    def desc(words: str, first_time: bool = False) -> Callable[[int], Any]:
+        """The dashboard keeps the words of searches as bitmaps, built in the background: timed once they
+        are (as a user's next search with them finds them), or ``first_time``, with none kept."""
+
         def run(i: int) -> Any:
+            if first_time and cat._index is not None and cat._index.bitmaps is not None:
+                cat._index.bitmaps.forget()
             flt = JobFilter(desc=case_variant(words, i), workplace=mix.workplace, salary_min=mix.salary_min)
             p = cat.page(flt, Sort(), limit=PAGE)
+            if i == 0 and not first_time:
+                cat.search_settled(120)  # the uncounted warm-up run
             return ids(p), p.total
 
         return run
@@ -227,6 +237,9 @@ def _ours(cat: Any, mix: QueryMix, cursor: tuple[Any, ...]) -> dict[str, Callabl
         # floors going down: the filtered page above already counted the ones going up
         "count, new filter each run": lambda i: cat.count(
             JobFilter(text=mix.word, workplace=mix.workplace, salary_min=mix.salary_min - i)
+        ),
+        f"description search, common words ({mix.common}) + filters{FIRST_TIME}: page + count": desc(
+            mix.common, first_time=True
         ),
         f"description search, common words ({mix.common}) + filters: page + count": desc(mix.common),
         f"description search, rare words ({mix.rare}) + filters: page + count": desc(mix.rare),
@@ -336,7 +349,7 @@ def bench_query(settings: Settings, base: Path, repeats: int, say: Callable[[str
     say(f"  description words: common {words['common']!r}, rare {words['rare']!r} (sample of {words['sample']:,})")
 
     t = time.perf_counter()
-    cat = Catalog(s)
+    cat = Catalog(s, search_bitmaps=True)  # as the dashboard
     load_ms = (time.perf_counter() - t) * 1000
     try:
         con = duckdb.connect(":memory:")
@@ -390,6 +403,11 @@ def bench_query(settings: Settings, base: Path, repeats: int, say: Callable[[str
         del df
         gc.collect()
 
+    for name in ours_results:  # the baselines keep nothing between searches: one run serves both rows
+        if FIRST_TIME in name:
+            for side in (sqlite, pandas):
+                for part in ("results", "timings_ms"):
+                    side[part][name] = side[part][name.replace(FIRST_TIME, "")]
     agree = {
         name: {"sqlite": _same(res, sqlite["results"][name]), "pandas": _same(res, pandas["results"][name])}
         for name, res in ours_results.items()
