@@ -19,6 +19,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import count
@@ -154,6 +155,7 @@ class Catalog:
         except duckdb.Error as e:
             raise ConfigError(f"memory_limit: {e}") from e
         self._load_lock = threading.Lock()  # one loader at a time; queries never wait for it
+        self._counter = ThreadPoolExecutor(max_workers=2, thread_name_prefix="catalog-count")
         self._user_lock = threading.Lock()
         self._state: _Loaded | None = None
         self._seen_stat: tuple[int, int] | None = None  # pointer stat of the loaded snapshot
@@ -297,6 +299,7 @@ class Catalog:
     def close(self) -> None:
         if self._index is not None and self._index.bitmaps is not None:
             self._index.bitmaps.close()
+        self._counter.shutdown(wait=True)
         self._con.close()
 
     def search_settled(self, timeout: float) -> bool:
@@ -511,8 +514,9 @@ class Catalog:
 
         def work(cur: duckdb.DuckDBPyConnection, table: str) -> tuple[pa.Table, int]:
             sql, params = query.build_page(flt, sort, cursor, direction, limit, table=table)
+            total = self._count_aside(table, flt, matches)  # the two queries run at once, on two cores
             rows = _arrow(cur, sql, params)
-            return rows, self._count_on(cur, table, flt)
+            return rows, total.result()
 
         result = self._run(work, matches, kind="page", shape=shape)
         if result is None:
@@ -538,6 +542,20 @@ class Catalog:
         matches = self._description_matches(flt)
         shape = query.build_count(flt)
         return self._run(lambda cur, table: self._count_on(cur, table, flt), matches, kind="count", shape=shape) or 0
+
+    def _count_aside(self, table: str, flt: JobFilter, matches: pa.Table | None) -> Future[int]:
+        """``_count_on`` in the count thread, on a cursor of its own (a page's count beside its rows)."""
+
+        def run() -> int:
+            cur = self._con.cursor()
+            try:
+                if matches is not None:
+                    cur.register(query.DESC_MATCH, matches)
+                return self._count_on(cur, table, flt)
+            finally:
+                cur.close()
+
+        return self._counter.submit(run)
 
     def _count_on(self, cur: duckdb.DuckDBPyConnection, table: str, flt: JobFilter) -> int:
         # The FTS index generation is part of the key: a description search sees index updates at once.

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from typing import Generic, TypeVar
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 K = TypeVar("K", bound=Hashable)
 CAPACITY = 64  # words kept (8 MB at 1M documents)
+QUIET_S = 0.3  # the thread waits for this long without a search: a rerun's queries (page, count, charts) go first
 
 # What the owner provides: the generation and every document's id, sorted, read from one searcher; and a
 # word's ids, sorted, at a given generation (IndexMoved if the index is past it; None: never keep this word).
@@ -90,11 +92,13 @@ class TermBitmaps(Generic[K]):
         self._mismatch = False  # a word's ids did not fit the universe: read the universe again
         self._busy = False
         self._closed = False
+        self._last_ask = 0.0
         self._thread: threading.Thread | None = None
 
     def view(self, generation: int) -> View[K] | None:
         """This generation's bitmaps, or None (not built yet: the caller searches the slow way meanwhile)."""
         with self._lock:
+            self._last_ask = time.monotonic()
             if self._generation == generation and self._universe is not None:
                 return View(generation, self._universe, dict(self._masks))
             self._stale = True
@@ -145,6 +149,8 @@ class TermBitmaps(Generic[K]):
                 self._busy = False
                 self._changed.notify_all()
                 self._changed.wait_for(lambda: self._closed or self._stale or bool(self._wanted))
+                while (quiet := self._last_ask + QUIET_S - time.monotonic()) > 0 and not self._closed:
+                    self._changed.wait(quiet)
                 if self._closed:
                     return
                 self._busy = True
