@@ -131,6 +131,9 @@ def release_memory() -> bool:
         return False
 
 
+BEST_FIRST_K = 1000  # "best match" pages start from the best thousand matches (17 ms at 1M)
+
+
 class Catalog:
     """Query the current snapshot; see the module docstring for how loads, swaps and user data work."""
 
@@ -510,15 +513,18 @@ class Catalog:
         shape: tuple[str, Sequence[Any]],
         t0: float,
     ) -> Page:
-        matches = self._description_matches(flt, sort)
+        if sort.column == query.RELEVANCE and sort.desc and flt.desc.strip() and not flt.collapse_dups:
+            result = self._best_matches_page(flt, sort, cursor, direction, limit, shape)
+        else:
+            matches = self._description_matches(flt, sort)
 
-        def work(cur: duckdb.DuckDBPyConnection, table: str) -> tuple[pa.Table, int]:
-            sql, params = query.build_page(flt, sort, cursor, direction, limit, table=table)
-            total = self._count_aside(table, flt, matches)  # the two queries run at once, on two cores
-            rows = _arrow(cur, sql, params)
-            return rows, total.result()
+            def work(cur: duckdb.DuckDBPyConnection, table: str) -> tuple[pa.Table, int]:
+                sql, params = query.build_page(flt, sort, cursor, direction, limit, table=table)
+                total = self._count_aside(table, flt, matches)  # the two queries run at once, on two cores
+                rows = _arrow(cur, sql, params)
+                return rows, total.result()
 
-        result = self._run(work, matches, kind="page", shape=shape)
+            result = self._run(work, matches, kind="page", shape=shape)
         if result is None:
             return Page(PAGE_SCHEMA.empty_table(), 0, False, False, None, None, (time.perf_counter() - t0) * 1000)
         rows, total = result
@@ -536,6 +542,43 @@ class Catalog:
             last_key = (keys[-1].as_py(), ids[-1].as_py())
         rows = rows.drop_columns([query.SORT_KEY])
         return Page(rows, total, has_next, has_prev, first_key, last_key, (time.perf_counter() - t0) * 1000)
+
+    def _best_matches_page(
+        self,
+        flt: JobFilter,
+        sort: Sort,
+        cursor: tuple[Any, ...] | None,
+        direction: str,
+        limit: int,
+        shape: tuple[str, Sequence[Any]],
+    ) -> tuple[pa.Table, int] | None:
+        """A "best match" page from the best-scored matches only, as many as it takes: the page is exact once
+        it ends above the lowest score taken (every match left out scores lower) or every match is taken.
+        Four times more each round; the count is over every match, beside it (collapsed duplicates pick
+        their best row among all matches, so they take the full path)."""
+        if self._index is None:
+            self._index = DescriptionIndex(self.settings.search_path, bitmaps=self.search_bitmaps)
+        every = pa.table({"fts_id": self._index.match_ids(flt.desc)})
+        k = BEST_FIRST_K
+        while True:
+            top, hits = self._index.top_scores(flt.desc, k)
+            floor = top.column("score")[-1].as_py() if top.num_rows else 0.0
+
+            def work(cur: duckdb.DuckDBPyConnection, table: str) -> tuple[pa.Table, int]:
+                sql, params = query.build_page(flt, sort, cursor, direction, limit, table=table)
+                total = self._count_aside(table, flt, every)
+                rows = _arrow(cur, sql, params)
+                return rows, total.result()
+
+            result = self._run(work, top, kind="page", shape=shape)
+            if result is None or top.num_rows >= hits:
+                return result
+            keys = result[0].column(query.SORT_KEY)
+            # Going back, the rows above the cursor are all taken once the cursor scores above the floor.
+            edge = cursor[0] if direction != "next" and cursor is not None else (keys[-1].as_py() if keys else None)
+            if (direction != "next" or len(keys) > limit) and edge is not None and edge > floor:
+                return result
+            k *= 4
 
     def count(self, flt: JobFilter) -> int:
         query.validate(flt)

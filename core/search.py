@@ -1055,6 +1055,30 @@ class DescriptionIndex:
             return empty
         return self._memo(self._score_cache, (node, self.generation()), lambda: self._scores(node))
 
+    def top_scores(self, query: str, k: int) -> tuple[pa.Table, int]:
+        """The ``k`` best (fts_id, score) of ``match_scores`` (score descending) and how many documents
+        match in all: what a "best match" page needs when the best ``k`` hold it (issue 12: 17 ms for the top
+        thousand of 200k hits at 1M, against ~250 ms for every score)."""
+        node = _parse(query)
+        if node is None:
+            return pa.table({"fts_id": pa.array([], pa.int64()), "score": pa.array([], pa.float64())}), 0
+        s = self._searcher()
+        q, ranked = _compiled(node, boost=True)
+        if not ranked:  # negations only: every score is 0.0, the best k are any k
+            table = self._scores(node)
+            return table, table.num_rows
+        try:
+            found = s.search(q, limit=max(1, min(k, s.num_docs)), count=True)
+        except ValueError as e:
+            raise self._damaged("a search failed", str(e)) from e
+        hits = list(found.hits)
+        addrs = [a for _, a in hits]
+        ids = s.fast_field_values("id", addrs) if addrs else []
+        table = pa.table(
+            {"fts_id": pa.array(ids, pa.int64()), "score": pa.array([float(sc) for sc, _ in hits], pa.float64())}
+        )
+        return table, int(found.count or 0)  # type: ignore[attr-defined]  # in tantivy-py, not in its stub
+
     def _scores(self, node: _Node) -> pa.Table:
         s = self._searcher()
         q, ranked = _compiled(node, boost=True)

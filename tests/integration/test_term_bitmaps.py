@@ -234,3 +234,40 @@ def test_match_ids_is_an_int64_arrow_array(pair: tuple[DescriptionIndex, Descrip
     _warm(fast, ["python"])
     out = fast.match_ids("python")
     assert isinstance(out, pa.Array) and out.type == pa.int64()
+
+
+@pytest.mark.parametrize("first_k", [1, 7, 1000])
+def test_best_match_pages_from_the_best_scores_are_the_full_ranking(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first_k: int
+) -> None:
+    """ "Best match" pages read from the best k scores (k growing as needed) walk the same rows, forward and
+    back, as the ranking over every match; the totals count every match."""
+    from core import catalog
+    from core.catalog import Catalog
+    from core.query import JobFilter, Sort
+    from tests import catalog_fixture as cf
+
+    monkeypatch.setattr(catalog, "BEST_FIRST_K", first_k)
+    built = cf.build(tmp_path / "data", 1200, user_data=False)
+    cat = Catalog(built.settings, search_bitmaps=True)
+    try:
+        for flt in (
+            JobFilter(desc="python OR rust -react", workplace=("remote", "hybrid")),
+            JobFilter(desc='"we use" postgres'),
+            JobFilter(desc="nosuchword"),
+        ):
+            best = Sort("relevance")
+            want = [str(r["job_id"]) for r in cat.rows(flt, best)]  # every score, one ranking
+            pages = list(cf.iter_pages(cat, flt, best, limit=40))
+            assert [j for p in pages for j in p.rows.column("job_id").to_pylist()] == want
+            assert all(p.total == len(want) for p in pages)
+            assert len(pages) > 2 or flt.desc == "nosuchword"
+            back, cursor = [], pages[-1].first_key
+            for p in reversed(pages[:-1]):
+                prev = cat.page(flt, best, cursor, "prev", 40)
+                assert prev.rows.column("job_id").to_pylist() == p.rows.column("job_id").to_pylist()
+                back.append(prev)
+                cursor = prev.first_key
+            assert not (back[-1].has_prev if back else pages[0].has_prev)
+    finally:
+        cat.close()
