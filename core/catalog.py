@@ -231,7 +231,21 @@ class Catalog:
         metrics.record_snapshot_load(loaded.snapshot.version, loaded.snapshot.rows, loaded.load_ms, swap_ms)
         release_memory()  # the load's transient buffers go back to the OS instead of staying in malloc's arenas
         self._warm_first_page()
+        self._keep_saved_searches()
         return True
+
+    def _keep_saved_searches(self) -> None:
+        """The description words of the saved views (and so of the watches) kept as bitmaps from the start."""
+        if not self.search_bitmaps:
+            return
+        try:
+            descs = [query.filter_from_json(self._users.view(name)).desc for name in self._users.views()]
+            if any(d.strip() for d in descs):
+                if self._index is None:
+                    self._index = DescriptionIndex(self.settings.search_path, bitmaps=True)
+                self._index.keep_words([d for d in descs if d.strip()])
+        except (JobdashError, ValueError) as e:  # costs a later search its speed, nothing more
+            log.warning("saved searches not kept: %s", e)
 
     def _warm_first_page(self) -> None:
         """The default view's first page, computed once per loaded snapshot (the first rows after navigation)."""

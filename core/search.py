@@ -559,7 +559,9 @@ class DescriptionIndex:
         conn = self._conn()
         self._migrate(conn)
         self._index = self._open(conn)
-        self.bitmaps: TermBitmaps[_Term] | None = TermBitmaps(self._universe, self._leaf_ids) if bitmaps else None
+        self.bitmaps: TermBitmaps[_Term] | None = (
+            TermBitmaps(self.generation, self._universe, self._leaf_ids) if bitmaps else None
+        )
 
     # --- opening ----------------------------------------------------------------------------------------
 
@@ -1023,6 +1025,17 @@ class DescriptionIndex:
         except (_NotNow, ValueError):
             return None
         return view.ids(mask)
+
+    def keep_words(self, queries: Sequence[str]) -> None:
+        """Build the bitmaps of these searches' words with many hits ahead of time (saved views, watches)."""
+        if self.bitmaps is None:
+            return
+        s = self._searcher()
+        keys = {_leaf_key(t) for q in queries if (node := _parse(q)) is not None for t in _leaves(node)}
+        big = [k for k in keys if (n := _hits_at_most(s, k)) is None or n > READ_NOW_MAX_HITS]
+        if big:
+            self.bitmaps.view(self.generation())  # this generation's universe first
+            self.bitmaps.used(big)
 
     def _universe(self) -> tuple[int, np.ndarray]:
         """(generation, every document's id, sorted), from one searcher."""

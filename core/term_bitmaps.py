@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 K = TypeVar("K", bound=Hashable)
 CAPACITY = 64  # words kept (8 MB at 1M documents)
 QUIET_S = 0.3  # the thread waits for this long without a search: a rerun's queries (page, count, charts) go first
+POLL_S = 5.0  # how often a thread holding bitmaps looks for a new generation (a sync), to rebuild them unasked
 
 # What the owner provides: the generation and every document's id, sorted, read from one searcher; and a
 # word's ids, sorted, at a given generation (IndexMoved if the index is past it; None: never keep this word).
@@ -78,7 +79,10 @@ def _mask(universe: np.ndarray, ids: np.ndarray) -> np.ndarray | None:
 class TermBitmaps(Generic[K]):
     """Bitmaps of up to ``capacity`` search words for the newest index generation, built in the background."""
 
-    def __init__(self, universe: Universe, extract: Extract[K], capacity: int = CAPACITY) -> None:
+    def __init__(
+        self, generation: Callable[[], int], universe: Universe, extract: Extract[K], capacity: int = CAPACITY
+    ) -> None:
+        self._generation_now = generation
         self._universe_of = universe
         self._extract = extract
         self.capacity = capacity
@@ -148,12 +152,18 @@ class TermBitmaps(Generic[K]):
             with self._lock:
                 self._busy = False
                 self._changed.notify_all()
-                self._changed.wait_for(lambda: self._closed or self._stale or bool(self._wanted))
+                asked = self._changed.wait_for(self._asked, POLL_S if self._masks else None)
+                if self._closed:
+                    return
+                self._busy = True
+            if not asked:
+                self._poll()  # held bitmaps, nothing asked: has a sync changed the index since?
+                continue
+            with self._lock:
                 while (quiet := self._last_ask + QUIET_S - time.monotonic()) > 0 and not self._closed:
                     self._changed.wait(quiet)
                 if self._closed:
                     return
-                self._busy = True
                 stale, self._stale = self._stale, False
             try:
                 if stale or self._universe is None:
@@ -164,6 +174,18 @@ class TermBitmaps(Generic[K]):
                 log.debug("term bitmaps: %s", e)
                 with self._lock:
                     self._wanted.clear()
+
+    def _asked(self) -> bool:
+        return self._closed or self._stale or bool(self._wanted)
+
+    def _poll(self) -> None:
+        try:
+            moved = self._generation_now() != self._generation
+        except Exception as e:  # the state file went away: searches say why, the bitmaps wait
+            log.debug("term bitmaps: %s", e)
+            moved = False
+        with self._lock:
+            self._stale = self._stale or moved
 
     def _rebuild(self) -> None:
         generation, universe = self._universe_of()

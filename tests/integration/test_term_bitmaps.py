@@ -159,7 +159,7 @@ def test_capacity_keeps_the_most_recently_used_words() -> None:
         built.append(key)
         return universe[: len(key)]
 
-    bitmaps: TermBitmaps[str] = TermBitmaps(lambda: (7, universe), extract, capacity=2)
+    bitmaps: TermBitmaps[str] = TermBitmaps(lambda: 7, lambda: (7, universe), extract, capacity=2)
     assert bitmaps.view(7) is None  # nothing built yet: the caller searches the slow way
     bitmaps.used(["a", "bb", "ccc"])
     assert bitmaps.idle(10)
@@ -187,7 +187,7 @@ def test_ids_from_another_version_of_the_index_are_never_used() -> None:
         reads[0] += 1
         return np.array([2, 4], np.int64)  # 4 exists only in the newer commit
 
-    bitmaps: TermBitmaps[str] = TermBitmaps(universe, extract)
+    bitmaps: TermBitmaps[str] = TermBitmaps(lambda: 1, universe, extract)
     assert bitmaps.view(1) is None
     bitmaps.used(["w"])
     assert bitmaps.idle(10)
@@ -200,7 +200,7 @@ def test_an_index_that_cannot_be_read_leaves_the_slow_path_to_say_so() -> None:
     def broken() -> tuple[int, np.ndarray]:
         raise OSError("disk gone")
 
-    bitmaps: TermBitmaps[str] = TermBitmaps(broken, lambda k, g: None)
+    bitmaps: TermBitmaps[str] = TermBitmaps(lambda: 1, broken, lambda k, g: None)
     assert bitmaps.view(1) is None
     assert bitmaps.idle(10)  # the thread gave up quietly; searches keep taking tantivy's path
     assert bitmaps.view(1) is None
@@ -269,5 +269,49 @@ def test_best_match_pages_from_the_best_scores_are_the_full_ranking(
                 back.append(prev)
                 cursor = prev.first_key
             assert not (back[-1].has_prev if back else pages[0].has_prev)
+    finally:
+        cat.close()
+
+
+def test_a_sync_rebuilds_the_held_words_without_a_search(
+    pair: tuple[DescriptionIndex, DescriptionIndex], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core import term_bitmaps
+    from tests.waiting import wait_for
+
+    monkeypatch.setattr(term_bitmaps, "POLL_S", 0.1)
+    fast, plain = pair
+    _warm(fast, ["python", "spark"])
+    plain.update(table([("rs1", "Rust Developer", "Ferrous", "Rust and Python.")]))
+    assert fast.bitmaps is not None
+    # Nobody searches: the thread notices the new generation and builds the held words again.
+    wait_for(lambda: fast.bitmaps._generation == fast.generation(), 10, "bitmaps on the new generation")
+    assert fast.bitmaps.idle(10)
+    view = fast.bitmaps.view(fast.generation())
+    assert view is not None and {k.text for k in view.masks} == {"python", "spark"}
+    fast._id_cache.clear()
+    want = plain.match_ids("python").to_pylist()
+    slow = _tantivy_searches(monkeypatch)
+    assert fast.match_ids("python").to_pylist() == want and search.fts_id("rs1") in want
+    assert slow == []
+
+
+def test_saved_views_words_are_kept_when_a_snapshot_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.catalog import Catalog
+    from core.query import JobFilter, filter_to_json
+    from core.userdata import UserData
+    from tests import catalog_fixture as cf
+
+    monkeypatch.setattr(search, "READ_NOW_MAX_HITS", 0)
+    built = cf.build(tmp_path / "data", 500, user_data=False)
+    users = UserData(built.settings.db_path)
+    users.save_view("pg", filter_to_json(JobFilter(desc="Postgres -react")))
+    users.close()
+    cat = Catalog(built.settings, search_bitmaps=True)
+    try:
+        cat.refresh()
+        assert cat._index is not None and cat._index.bitmaps is not None and cat.search_settled(30)
+        view = cat._index.bitmaps.view(cat._index.generation())
+        assert view is not None and {k.text for k in view.masks} == {"postgres", "react"}
     finally:
         cat.close()
