@@ -20,6 +20,9 @@ User input never reaches tantivy's own query parser: ``_parse`` reads it (phrase
 Input the grammar cannot read becomes a literal search of its words. ``to_fts`` still emits the same
 AST as an FTS5 expression, for the FTS5 baseline in ``benchmarks/``.
 
+Words with many hits: a search that combines words of earlier searches is answered from their bitmaps
+(``core.term_bitmaps``, when the owner asks for them: the dashboard's catalog) instead of tantivy's hits.
+
 Concurrency: one writer (the sync, under its lock) holds tantivy's writer lock; readers (the dashboard)
 open the same directory with a manual reload policy and reload when the generation changes. A commit is
 atomic: a reader sees all of a batch or none of it.
