@@ -223,8 +223,8 @@ def _ours(cat: Any, mix: QueryMix, cursor: tuple[Any, ...]) -> dict[str, Callabl
         are (as a user's next search with them finds them), or ``first_time``, with none kept."""
 
         def run(i: int) -> Any:
-            if first_time and cat._index is not None and cat._index.bitmaps is not None:
-                cat._index.bitmaps.forget()
+            if first_time:
+                cat.forget_search_words()
             flt = JobFilter(desc=case_variant(words, i), workplace=mix.workplace, salary_min=mix.salary_min)
             p = cat.page(flt, sort, limit=PAGE)
             if i == 0 and not first_time:

@@ -319,6 +319,11 @@ class Catalog:
         self._counter.shutdown(wait=True)
         self._con.close()
 
+    def forget_search_words(self) -> None:
+        """Drop the description words' bitmaps (a benchmark's "first search of these words")."""
+        if self._index is not None and self._index.bitmaps is not None:
+            self._index.bitmaps.forget()
+
     def search_settled(self, timeout: float) -> bool:
         """Wait until the description searches' bitmaps are built, as a user's next search finds them (for
         benchmarks and tests); False on timeout."""
