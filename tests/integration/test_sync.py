@@ -281,6 +281,63 @@ def test_a_data_folder_with_the_old_fts5_index_is_migrated_by_the_next_sync(sett
         assert index.segments_done() >= segments
 
 
+def _old_tantivy_index(directory: Path, docs: list[tuple[str, str, str, str]]) -> None:
+    """What jobdash 3 left: a tantivy index whose texts are stored (schema 3)."""
+    import tantivy
+
+    from core.search import fts_id
+
+    sb = tantivy.SchemaBuilder()
+    for name in ("title", "company", "description"):
+        sb.add_text_field(name, stored=True, index_option="position")
+    sb.add_integer_field("id", stored=False, indexed=True, fast=True)
+    sb.add_integer_field("h", stored=False, indexed=False, fast=True)
+    sb.add_bytes_field("job_id", stored=True, indexed=False)
+    directory.mkdir()
+    index = tantivy.Index(sb.build(), path=str(directory), reuse=False)
+    writer = index.writer(num_threads=1)
+    for j, t, c, d in docs:
+        writer.add_document(tantivy.Document(id=fts_id(j), h=1, job_id=j.encode(), title=t, company=c, description=d))
+    writer.commit()
+    writer.wait_merging_threads()
+
+
+def test_an_index_that_stores_the_texts_is_rebuilt_and_searches_say_so_meanwhile(settings: Settings) -> None:
+    """Schema 3 (texts stored in tantivy, ~60% of the index) → 4: whoever opens the folder first empties it;
+    until the sync has rebuilt it a description search is an error that says so, never "0 matches"."""
+    import shutil
+
+    from core.catalog import Catalog
+    from core.errors import StorageError
+    from core.query import JobFilter
+    from core.search import DescriptionIndex, index_dir
+
+    rows = [job("a1", description="kafka streams"), job("a2", description="spark jobs")]
+    run_sync(settings, now=T0, sources=[static("A", rows)])
+    shutil.rmtree(index_dir(settings.search_path))
+    _old_tantivy_index(index_dir(settings.search_path), [("x", "t", "c", "kafka")])
+    with sqlite3.connect(settings.search_path) as conn:
+        conn.execute("UPDATE meta SET value = 3 WHERE key = 'schema'")
+    cat = Catalog(settings)
+    try:
+        with pytest.raises(StorageError, match="being rebuilt") as e:
+            cat.count(JobFilter(desc="kafka"))
+        assert e.value.code == "INDEX_REBUILDING"
+        assert cat.count(JobFilter()) == 2  # everything but the description search works
+        a1 = catalog(settings)["a1"]["job_id"]
+        assert cat.job(a1)["description"] == "kafka streams"  # from the Parquet segment, not the index
+        with DescriptionIndex(settings.search_path) as index:
+            assert index.migrated == 3 and index.count() == 0 and index.segments_done() == set()
+        r = run_sync(settings, now=T0 + timedelta(hours=1), sources=[static("A", rows)])
+        assert r.status == "ok" and r.error is None, r.error
+        assert any("no longer stores the texts" in w for w in r.warnings), r.warnings
+        assert cat.count(JobFilter(desc="kafka")) == 1 and cat.count(JobFilter(desc="x OR t")) == 0
+    finally:
+        cat.close()
+    with DescriptionIndex(settings.search_path) as index:
+        assert index.migrated is None and index.count() == 2
+
+
 def test_a_job_starred_while_the_run_purges_it_is_kept(settings: Settings) -> None:
     from core.userdata import UserData
 
