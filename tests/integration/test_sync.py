@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -279,6 +280,41 @@ def test_a_data_folder_with_the_old_fts5_index_is_migrated_by_the_next_sync(sett
         assert not index.migrated
         assert {q: sorted(index.match_ids(q).to_pylist()) for q in before} == before
         assert index.segments_done() >= segments
+
+
+def test_description_segments_are_small_row_groups_in_job_id_order_read_one_group_at_a_time(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The detail panel's lookup reads only the row group whose job_id range holds the job (the segment is
+    written in job_id order); a segment of the old layout (one group, any order) still reads, all of it."""
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr(snapshots, "DESC_ROW_GROUP_ROWS", 2048)  # DuckDB's smallest (a vector)
+    n = 5000
+    run_sync(settings, now=T0, sources=[static("A", [job(f"a{i}", description=f"text {i}") for i in range(n)])])
+    name = snapshots.desc_name(1)
+    path = settings.snapshots_dir / name
+    md = pq.read_metadata(path)
+    bounds = [(md.row_group(i).column(0).statistics.min, md.row_group(i).column(0).statistics.max) for i in range(3)]
+    assert md.num_row_groups == 3 and [md.row_group(i).num_rows for i in range(3)] == [2048, 2048, n - 4096]
+    assert all(a[1] < b[0] for a, b in zip(bounds, bounds[1:], strict=False)), bounds  # disjoint, ascending
+    cat = catalog(settings)
+    want = {r["job_id"]: f"text {r['native_id'][1:]}" for r in cat.values()}
+    seg = snapshots._segment(path)
+    for job_id in random.Random(1).sample(sorted(want), 50):
+        (group,) = snapshots._groups_holding(seg, [job_id])
+        assert bounds[group][0] <= job_id <= bounds[group][1]
+    assert snapshots.read_descriptions(settings.snapshots_dir, [(j, name) for j in want]) == want
+    assert snapshots.read_descriptions(settings.snapshots_dir, [("not-there", name)]) == {}
+    assert len(snapshots._groups_holding(seg, sorted(want)[:2] + sorted(want)[-1:])) == 2
+    # The layout before: one row group in no particular order.
+    old = pq.read_table(path).sort_by([("job_id", "descending")])
+    pq.write_table(old, path, row_group_size=n)
+    assert pq.read_metadata(path).num_row_groups == 1
+    assert snapshots.read_descriptions(settings.snapshots_dir, [(j, name) for j in want]) == want
+    pq.write_table(old, path, row_group_size=n, write_statistics=False)
+    assert snapshots._groups_holding(snapshots._segment(path), ["x"]) == [0]  # no statistics: read every group
+    assert snapshots.read_descriptions(settings.snapshots_dir, [(j, name) for j in want]) == want
 
 
 def _old_tantivy_index(directory: Path, docs: list[tuple[str, str, str, str]]) -> None:
