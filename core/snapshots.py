@@ -38,8 +38,8 @@ from core.errors import StorageError
 
 POINTER = "CURRENT"
 # Rows per row group of a description segment. A point lookup decompresses a whole group's description chunk:
-# 122,880 rows (DuckDB's default) cost ~60 ms at 100k and 1M jobs, 4,096 rows ~3 ms, for 9% more bytes on disk
-# (docs/bench_search_engines.md, "Description lookup").
+# 122,880 rows (DuckDB's default) cost 77 ms p50 at 1M jobs, 4,096 rows 2.7 ms, for 9% more bytes on disk
+# (docs/bench_search_engines.md, "The index without stored texts"). DuckDB's smallest group is 2,048 rows.
 DESC_ROW_GROUP_ROWS = 4096
 # Parquet key-value metadata of a segment doctor rewrote without its descriptions (no copy of them was left).
 RESTORED_KEY = b"jobdash.restored"
