@@ -11,8 +11,8 @@ documents; its documents against the snapshot's descriptions, exactly, by id).
 snapshot, moves damaged snapshot files to ``snapshots/damaged/``, rewrites a damaged description segment
 from the jobs file without its descriptions (the sync writes them again when their source sends them),
 deletes orphans and temp files, rebuilds a damaged or incomplete search index from the segments, marks
-killed runs. jobdash.sqlite holds the user's
-own data: doctor never rewrites it; a damaged one is reported with the backup to restore from.
+killed runs. jobdash.sqlite holds the user's own data: doctor never rewrites it; a damaged one is reported
+with the backup to restore from.
 """
 
 from __future__ import annotations
