@@ -30,7 +30,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from core import query, schema, snapshots
+from core import query, schema, search, snapshots
 from core.errors import ConfigError, JobdashError, NotFound, QueryError, StorageError
 from core.instrumentation import metrics
 from core.query import DEFAULT_SORT, JobFilter, Sort
@@ -397,6 +397,13 @@ class Catalog:
             return None
         if self._index is None:
             self._index = DescriptionIndex(self.settings.search_path, bitmaps=self.search_bitmaps)
+        if self._index.migrated is not None:  # emptied for a new schema, not yet rebuilt: never "0 matches"
+            raise StorageError(
+                "the search index is being rebuilt for this version of jobdash: description search works again"
+                " once the next sync has indexed the snapshot (`python -m core sync`)",
+                path=self._index.dir,
+                code="INDEX_REBUILDING",
+            )
         t0 = time.perf_counter()
         if sort is not None and sort.column == query.RELEVANCE:
             table = self._index.match_scores(flt.desc)  # (fts_id, score): the page orders by the score
@@ -407,13 +414,11 @@ class Catalog:
         )
         return table
 
-    def snippet(self, job_id: str, desc: str) -> str:
-        """The job's description around the words ``desc`` matched, each marked «so» (plain text)."""
-        if not desc.strip():
-            return ""
-        if self._index is None:
-            self._index = DescriptionIndex(self.settings.search_path, bitmaps=self.search_bitmaps)
-        return self._index.snippet(job_id, desc)
+    @staticmethod
+    def snippet(description: str, desc: str) -> str:
+        """``description`` (the text ``job()`` returned) around the words the search ``desc`` asks for, each
+        marked «so» (plain text)."""
+        return search.snippet(description, desc) if desc.strip() else ""
 
     def _run(
         self,
@@ -698,15 +703,8 @@ class Catalog:
         row, dups = result
         assert row is not None
         desc_file = row.pop(schema.DESC_FILE)
-        indexed = self._indexed_description(job_id, desc_file)
-        try:
-            texts = (
-                {job_id: indexed}
-                if indexed is not None
-                else snapshots.read_descriptions(
-                    self.settings.snapshots_dir, [(job_id, desc_file)] if desc_file else []
-                )
-            )
+        try:  # one small row group of the segment (~3 ms; see snapshots.DESC_ROW_GROUP_ROWS)
+            texts = snapshots.read_descriptions(self.settings.snapshots_dir, [(job_id, desc_file)] if desc_file else [])
         except (pa.ArrowException, OSError) as e:  # a truncated or missing description segment
             path = self.settings.snapshots_dir / str(desc_file)
             raise StorageError(
@@ -718,23 +716,6 @@ class Catalog:
         out["description"] = texts.get(job_id, "")
         out["duplicates"] = dups
         return out
-
-    def _indexed_description(self, job_id: str, desc_file: str | None) -> str | None:
-        """The description from the search index (a primary-key lookup, ~0.05 ms) when the index has taken in
-        the segment this row's description lives in; None means read the segment (~200–300 ms at 100k: the
-        reader decompresses the whole column chunk for one row). A damaged index is never in the way."""
-        if not desc_file:
-            return None
-        try:
-            if self._index is None:
-                self._index = DescriptionIndex(self.settings.search_path, bitmaps=self.search_bitmaps)
-            if desc_file not in self._index.segments_done():
-                return None  # the sync has not indexed this snapshot's descriptions yet
-            doc = self._index.documents([job_id]).get(job_id)
-        except JobdashError as e:
-            log.debug("description from the index: %s", e)
-            return None
-        return doc[2] if doc is not None else None
 
     def export_csv(self, flt: JobFilter, sort: Sort, path: Path) -> int:
         """Write the filtered set (catalog + user columns, with a header) to ``path``; returns the row count.

@@ -5,9 +5,9 @@ Two files in the data folder:
 - ``search.tantivy/``: the tantivy index. Title, company and description are text fields with positions
   (phrases), tokenized as SQLite's ``unicode61 remove_diacritics 2`` did (split on anything that is not a
   letter or digit, lowercased, accents folded); ``id`` is ``fts_id(job_id)`` as an indexed fast i64 (the
-  catalog joins on it); ``h`` a fast hash of the three texts (an unchanged row is not rewritten). The texts
-  and the job id are stored too: the detail panel reads a description from here in ~0.01 ms, and doctor
-  restores a damaged Parquet segment from it.
+  catalog joins on it); ``h`` a fast hash of the three texts (an unchanged row is not rewritten). Only the
+  job id is stored (a ranked match answers job ids): the texts live in the Parquet description segments,
+  and storing them again here cost ~310 MB of the 509 MB index at 1M jobs (schema 4 dropped them).
 - ``search.sqlite``: small transactional state tantivy-py has no place for (it has no commit payload):
   the description segments already indexed, the generation (bumped after every commit that changed
   something: the cache key of every process's results) and the schema version. It is written after the
@@ -65,7 +65,7 @@ CREATE TABLE IF NOT EXISTS segments (name TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 
-SCHEMA_VERSION = 3  # 2: FTS5 with docs.id = fts_id(job_id); 3: tantivy
+SCHEMA_VERSION = 4  # 2: FTS5 with docs.id = fts_id(job_id); 3: tantivy; 4: tantivy without stored texts
 INDEX_DIR_SUFFIX = ".tantivy"
 
 
@@ -387,7 +387,7 @@ _ANALYZER = (
 def _schema() -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
     for name in COLUMNS:
-        sb.add_text_field(name, stored=True, tokenizer_name=TOKENIZER, index_option="position")
+        sb.add_text_field(name, stored=False, tokenizer_name=TOKENIZER, index_option="position")
     sb.add_integer_field("id", stored=False, indexed=True, fast=True)
     sb.add_integer_field("h", stored=False, indexed=False, fast=True)
     sb.add_bytes_field("job_id", stored=True, indexed=False)
@@ -573,9 +573,12 @@ class DescriptionIndex:
         return None if row is None else int(row[0])
 
     def _migrate(self, conn: db.Connection) -> None:
-        """An FTS5 index (schema 2) or an unknown schema: drop it and start empty; the sync's segment
-        catch-up rebuilds the index. The freed pages go back to the disk in ``maintain()`` (VACUUM)."""
-        if self._meta(conn, "schema") == SCHEMA_VERSION:
+        """An index of another schema (FTS5, tantivy with stored texts, unknown): drop it and start empty;
+        the sync's segment catch-up rebuilds the index, and until it has, description searches say so
+        (``rebuilding``) instead of answering from an empty index. The freed pages go back to the disk in
+        ``maintain()`` (VACUUM)."""
+        was = self._meta(conn, "schema")
+        if was == SCHEMA_VERSION:
             return
         old = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")]
         with db.tx(conn):
@@ -589,15 +592,16 @@ class DescriptionIndex:
             conn.execute("DELETE FROM meta WHERE key IN ('created', 'docs', 'churn')")
             conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)", [SCHEMA_VERSION])
             self._bump(conn)
-        if {"docs", "docs_fts"} & set(old):  # said by the next sync (whoever opened the folder first)
-            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('migrated', 1)")
+        if was is not None or {"docs", "docs_fts"} & set(old):  # said by the sync (whoever opened the folder first)
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('migrated', ?)", [was or 2])
         if self.dir.exists():
             self._wipe()
 
     @property
-    def migrated(self) -> bool:
-        """The FTS5 index of an older jobdash was dropped and this one not yet rebuilt (the sync says so)."""
-        return bool(self._meta(self._conn(), "migrated"))
+    def migrated(self) -> int | None:
+        """The schema of the index an older jobdash left (2: FTS5, 3: tantivy with stored texts), dropped and
+        not yet rebuilt by the sync's catch-up; None when there is nothing to rebuild."""
+        return self._meta(self._conn(), "migrated")
 
     def migration_done(self) -> None:
         self._conn().execute("DELETE FROM meta WHERE key = 'migrated'")
@@ -717,17 +721,6 @@ class DescriptionIndex:
         found = s.fast_field_values("id", addrs)
         hashes = s.fast_field_values("h", addrs)
         return {int(i): (a, int(h or 0)) for i, a, h in zip(found, addrs, hashes, strict=True) if i is not None}
-
-    def documents(self, job_ids: Sequence[str]) -> dict[str, tuple[str, str, str]]:
-        """(title, company, description) of these jobs, as indexed (doctor restores a damaged segment from it)."""
-        out: dict[str, tuple[str, str, str]] = {}
-        s = self._searcher()
-        for start in range(0, len(job_ids), BATCH_ROWS):
-            for addr, _ in self._existing(s, [fts_id(j) for j in job_ids[start : start + BATCH_ROWS]]).values():
-                d = s.doc(addr)
-                title, company, description = (str(d.get_first(c) or "") for c in COLUMNS)
-                out[_job_id(d)] = (title, company, description)
-        return out
 
     # --- writing ----------------------------------------------------------------------------------------
 
@@ -1104,14 +1097,15 @@ class DescriptionIndex:
         scores = [float(sc) if ranked else 0.0 for sc, _ in hits]
         return pa.table({"fts_id": pa.array(ids, pa.int64()), "score": pa.array(scores, pa.float64())})
 
-    def snippet(self, job_id: str, query: str, *, chars: int = 240, mark: tuple[str, str] = ("«", "»")) -> str:
-        """A piece of the job's description around the words the query matched, each marked with ``mark``
-        as plain text (never HTML: the posting's text is not ours). "" when nothing matched or no document."""
-        node = _parse(query)
-        doc = self.documents([job_id]).get(job_id)
-        if node is None or doc is None:
-            return ""
-        return snippet_of(doc[2], _positive_words(node), chars=chars, mark=mark)
+
+def snippet(description: str, query: str, *, chars: int = 240, mark: tuple[str, str] = ("«", "»")) -> str:
+    """A piece of ``description`` around the words ``query`` asks for, each marked with ``mark`` as plain text
+    (never HTML: the posting's text is not ours). "" when nothing matched. The caller passes the text it
+    already shows (the index stores no texts)."""
+    node = _parse(query)
+    if node is None or not description:
+        return ""
+    return snippet_of(description, _positive_words(node), chars=chars, mark=mark)
 
 
 class _NotNow(Exception):
