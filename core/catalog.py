@@ -19,6 +19,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import count
@@ -29,7 +30,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from core import query, schema, snapshots
+from core import query, schema, search, snapshots
 from core.errors import ConfigError, JobdashError, NotFound, QueryError, StorageError
 from core.instrumentation import metrics
 from core.query import DEFAULT_SORT, JobFilter, Sort
@@ -130,11 +131,17 @@ def release_memory() -> bool:
         return False
 
 
+BEST_FIRST_K = 1000  # "best match" pages start from the best thousand matches (17 ms at 1M)
+
+
 class Catalog:
     """Query the current snapshot; see the module docstring for how loads, swaps and user data work."""
 
-    def __init__(self, settings: Settings, memory_limit: str = "1GB") -> None:
+    def __init__(self, settings: Settings, memory_limit: str = "1GB", *, search_bitmaps: bool = False) -> None:
+        """``search_bitmaps``: keep the words of description searches as bitmaps (core.term_bitmaps), as the
+        dashboard does: a later search of the same words at 1M jobs takes ms instead of 100–300 ms."""
         self.settings = settings
+        self.search_bitmaps = search_bitmaps
         try:
             # Spill (if ever) into the data folder, not into whatever the working directory is.
             config: dict[str, str | bool | int | float | list[str]] = {
@@ -151,6 +158,7 @@ class Catalog:
         except duckdb.Error as e:
             raise ConfigError(f"memory_limit: {e}") from e
         self._load_lock = threading.Lock()  # one loader at a time; queries never wait for it
+        self._counter = ThreadPoolExecutor(max_workers=2, thread_name_prefix="catalog-count")
         self._user_lock = threading.Lock()
         self._state: _Loaded | None = None
         self._seen_stat: tuple[int, int] | None = None  # pointer stat of the loaded snapshot
@@ -223,7 +231,21 @@ class Catalog:
         metrics.record_snapshot_load(loaded.snapshot.version, loaded.snapshot.rows, loaded.load_ms, swap_ms)
         release_memory()  # the load's transient buffers go back to the OS instead of staying in malloc's arenas
         self._warm_first_page()
+        self._keep_saved_searches()
         return True
+
+    def _keep_saved_searches(self) -> None:
+        """The description words of the saved views (and so of the watches) kept as bitmaps from the start."""
+        if not self.search_bitmaps:
+            return
+        try:
+            descs = [query.filter_from_json(self._users.view(name)).desc for name in self._users.views()]
+            if any(d.strip() for d in descs):
+                if self._index is None:
+                    self._index = DescriptionIndex(self.settings.search_path, bitmaps=True)
+                self._index.keep_words([d for d in descs if d.strip()])
+        except (JobdashError, ValueError) as e:  # costs a later search its speed, nothing more
+            log.warning("saved searches not kept: %s", e)
 
     def _warm_first_page(self) -> None:
         """The default view's first page, computed once per loaded snapshot (the first rows after navigation)."""
@@ -292,7 +314,21 @@ class Catalog:
             cur.close()
 
     def close(self) -> None:
+        if self._index is not None and self._index.bitmaps is not None:
+            self._index.bitmaps.close()
+        self._counter.shutdown(wait=True)
         self._con.close()
+
+    def forget_search_words(self) -> None:
+        """Drop the description words' bitmaps (a benchmark's "first search of these words")."""
+        if self._index is not None and self._index.bitmaps is not None:
+            self._index.bitmaps.forget()
+
+    def search_settled(self, timeout: float) -> bool:
+        """Wait until the description searches' bitmaps are built, as a user's next search finds them (for
+        benchmarks and tests); False on timeout."""
+        bitmaps = self._index.bitmaps if self._index is not None else None
+        return bitmaps is None or bitmaps.idle(timeout)
 
     # --- user data mirror -----------------------------------------------------------------------------
 
@@ -360,7 +396,14 @@ class Catalog:
         if not flt.desc.strip():
             return None
         if self._index is None:
-            self._index = DescriptionIndex(self.settings.search_path)
+            self._index = DescriptionIndex(self.settings.search_path, bitmaps=self.search_bitmaps)
+        if self._index.migrated is not None:  # emptied for a new schema, not yet rebuilt: never "0 matches"
+            raise StorageError(
+                "the search index is being rebuilt for this version of jobdash: description search works again"
+                " once the next sync has indexed the snapshot (`python -m core sync`)",
+                path=self._index.dir,
+                code="INDEX_REBUILDING",
+            )
         t0 = time.perf_counter()
         if sort is not None and sort.column == query.RELEVANCE:
             table = self._index.match_scores(flt.desc)  # (fts_id, score): the page orders by the score
@@ -371,13 +414,11 @@ class Catalog:
         )
         return table
 
-    def snippet(self, job_id: str, desc: str) -> str:
-        """The job's description around the words ``desc`` matched, each marked «so» (plain text)."""
-        if not desc.strip():
-            return ""
-        if self._index is None:
-            self._index = DescriptionIndex(self.settings.search_path)
-        return self._index.snippet(job_id, desc)
+    @staticmethod
+    def snippet(description: str, desc: str) -> str:
+        """``description`` (the text ``job()`` returned) around the words the search ``desc`` asks for, each
+        marked «so» (plain text)."""
+        return search.snippet(description, desc) if desc.strip() else ""
 
     def _run(
         self,
@@ -496,14 +537,18 @@ class Catalog:
         shape: tuple[str, Sequence[Any]],
         t0: float,
     ) -> Page:
-        matches = self._description_matches(flt, sort)
+        if sort.column == query.RELEVANCE and sort.desc and flt.desc.strip() and not flt.collapse_dups:
+            result = self._best_matches_page(flt, sort, cursor, direction, limit, shape)
+        else:
+            matches = self._description_matches(flt, sort)
 
-        def work(cur: duckdb.DuckDBPyConnection, table: str) -> tuple[pa.Table, int]:
-            sql, params = query.build_page(flt, sort, cursor, direction, limit, table=table)
-            rows = _arrow(cur, sql, params)
-            return rows, self._count_on(cur, table, flt)
+            def work(cur: duckdb.DuckDBPyConnection, table: str) -> tuple[pa.Table, int]:
+                sql, params = query.build_page(flt, sort, cursor, direction, limit, table=table)
+                total = self._count_aside(table, flt, matches)  # the two queries run at once, on two cores
+                rows = _arrow(cur, sql, params)
+                return rows, total.result()
 
-        result = self._run(work, matches, kind="page", shape=shape)
+            result = self._run(work, matches, kind="page", shape=shape)
         if result is None:
             return Page(PAGE_SCHEMA.empty_table(), 0, False, False, None, None, (time.perf_counter() - t0) * 1000)
         rows, total = result
@@ -522,11 +567,62 @@ class Catalog:
         rows = rows.drop_columns([query.SORT_KEY])
         return Page(rows, total, has_next, has_prev, first_key, last_key, (time.perf_counter() - t0) * 1000)
 
+    def _best_matches_page(
+        self,
+        flt: JobFilter,
+        sort: Sort,
+        cursor: tuple[Any, ...] | None,
+        direction: str,
+        limit: int,
+        shape: tuple[str, Sequence[Any]],
+    ) -> tuple[pa.Table, int] | None:
+        """A "best match" page from the best-scored matches only, as many as it takes: the page is exact once
+        it ends above the lowest score taken (every match left out scores lower) or every match is taken.
+        Four times more each round; the count is over every match, beside it (collapsed duplicates pick
+        their best row among all matches, so they take the full path)."""
+        if self._index is None:
+            self._index = DescriptionIndex(self.settings.search_path, bitmaps=self.search_bitmaps)
+        every = pa.table({"fts_id": self._index.match_ids(flt.desc)})
+        k = BEST_FIRST_K
+        while True:
+            top, hits = self._index.top_scores(flt.desc, k)
+            floor = top.column("score")[-1].as_py() if top.num_rows else 0.0
+
+            def work(cur: duckdb.DuckDBPyConnection, table: str) -> tuple[pa.Table, int]:
+                sql, params = query.build_page(flt, sort, cursor, direction, limit, table=table)
+                total = self._count_aside(table, flt, every)
+                rows = _arrow(cur, sql, params)
+                return rows, total.result()
+
+            result = self._run(work, top, kind="page", shape=shape)
+            if result is None or top.num_rows >= hits:
+                return result
+            keys = result[0].column(query.SORT_KEY)
+            # Going back, the rows above the cursor are all taken once the cursor scores above the floor.
+            edge = cursor[0] if direction != "next" and cursor is not None else (keys[-1].as_py() if keys else None)
+            if (direction != "next" or len(keys) > limit) and edge is not None and edge > floor:
+                return result
+            k *= 4
+
     def count(self, flt: JobFilter) -> int:
         query.validate(flt)
         matches = self._description_matches(flt)
         shape = query.build_count(flt)
         return self._run(lambda cur, table: self._count_on(cur, table, flt), matches, kind="count", shape=shape) or 0
+
+    def _count_aside(self, table: str, flt: JobFilter, matches: pa.Table | None) -> Future[int]:
+        """``_count_on`` in the count thread, on a cursor of its own (a page's count beside its rows)."""
+
+        def run() -> int:
+            cur = self._con.cursor()
+            try:
+                if matches is not None:
+                    cur.register(query.DESC_MATCH, matches)
+                return self._count_on(cur, table, flt)
+            finally:
+                cur.close()
+
+        return self._counter.submit(run)
 
     def _count_on(self, cur: duckdb.DuckDBPyConnection, table: str, flt: JobFilter) -> int:
         # The FTS index generation is part of the key: a description search sees index updates at once.
@@ -607,15 +703,8 @@ class Catalog:
         row, dups = result
         assert row is not None
         desc_file = row.pop(schema.DESC_FILE)
-        indexed = self._indexed_description(job_id, desc_file)
-        try:
-            texts = (
-                {job_id: indexed}
-                if indexed is not None
-                else snapshots.read_descriptions(
-                    self.settings.snapshots_dir, [(job_id, desc_file)] if desc_file else []
-                )
-            )
+        try:  # one small row group of the segment (~3 ms; see snapshots.DESC_ROW_GROUP_ROWS)
+            texts = snapshots.read_descriptions(self.settings.snapshots_dir, [(job_id, desc_file)] if desc_file else [])
         except (pa.ArrowException, OSError) as e:  # a truncated or missing description segment
             path = self.settings.snapshots_dir / str(desc_file)
             raise StorageError(
@@ -627,23 +716,6 @@ class Catalog:
         out["description"] = texts.get(job_id, "")
         out["duplicates"] = dups
         return out
-
-    def _indexed_description(self, job_id: str, desc_file: str | None) -> str | None:
-        """The description from the search index (a primary-key lookup, ~0.05 ms) when the index has taken in
-        the segment this row's description lives in; None means read the segment (~200–300 ms at 100k: the
-        reader decompresses the whole column chunk for one row). A damaged index is never in the way."""
-        if not desc_file:
-            return None
-        try:
-            if self._index is None:
-                self._index = DescriptionIndex(self.settings.search_path)
-            if desc_file not in self._index.segments_done():
-                return None  # the sync has not indexed this snapshot's descriptions yet
-            doc = self._index.documents([job_id]).get(job_id)
-        except JobdashError as e:
-            log.debug("description from the index: %s", e)
-            return None
-        return doc[2] if doc is not None else None
 
     def export_csv(self, flt: JobFilter, sort: Sort, path: Path) -> int:
         """Write the filtered set (catalog + user columns, with a header) to ``path``; returns the row count.

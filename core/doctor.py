@@ -8,9 +8,11 @@ the search index (search.sqlite's ``quick_check``; search.tantivy/'s files, docu
 documents; its documents against the snapshot's descriptions, exactly, by id).
 
 ``--repair`` (under the sync lock, so no sync runs meanwhile): repoints CURRENT to the newest valid
-snapshot, moves damaged snapshot files to ``snapshots/damaged/``, deletes orphans and temp files, rebuilds
-a damaged or incomplete search index from the segments, marks killed runs. jobdash.sqlite holds the user's
-own data: doctor never rewrites it; a damaged one is reported with the backup to restore from.
+snapshot, moves damaged snapshot files to ``snapshots/damaged/``, rewrites a damaged description segment
+from the jobs file without its descriptions (the sync writes them again when their source sends them),
+deletes orphans and temp files, rebuilds a damaged or incomplete search index from the segments, marks
+killed runs. jobdash.sqlite holds the user's own data: doctor never rewrites it; a damaged one is reported
+with the backup to restore from.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from core import backup, db, lock, snapshots
 from core.errors import StorageError
@@ -167,15 +170,28 @@ def _check_snapshots(settings: Settings, report: Report) -> None:
         report.findings.append(Finding(cur.jobs_path.name, f"its desc_file column cannot be read ({e})", None))
         return
     report.checked["segments"] = len(referenced)
+    waiting = 0  # jobs on a segment doctor restored without descriptions: the sync writes them again
     for name in sorted(referenced):
         try:
             snapshots.parquet_rows(d / name)
+            if snapshots.restored_without_descriptions(d / name):
+                waiting += _pointing(cur, name)
         except snapshots.SnapshotDamaged as e:
             report.findings.append(
                 Finding(
-                    name, f"description segment: {e}; the jobs that point at it show no description", "restore_segment"
+                    name,
+                    f"description segment: {e}; the {_pointing(cur, name):,} jobs that point at it cannot show"
+                    " their description",
+                    "restore_segment",
                 )
             )
+    if waiting:
+        report.checked["descriptions_awaiting_sync"] = waiting
+
+
+def _pointing(cur: snapshots.Snapshot, name: str) -> int:
+    """How many of the snapshot's jobs keep their description in segment ``name``."""
+    return int(pq.read_table(cur.jobs_path, columns=["desc_file"], filters=[("desc_file", "=", name)]).num_rows)
 
 
 def _repoint(settings: Settings) -> str:
@@ -226,10 +242,12 @@ def _cleanup(settings: Settings) -> str:
 
 
 def _restore_segment(settings: Settings) -> str:
-    """Rewrite damaged segments the current snapshot points at from the search index, which holds each
-    description once; a job the index lacks keeps no description until its source sends it again."""
-    from core.search import DescriptionIndex
-
+    """Rewrite the damaged segments the current snapshot points at from the jobs file: job ids, content
+    hashes, titles and companies, in the segment's layout, with no descriptions (no other copy of them is
+    kept: the search index stores none). The damaged file is kept in ``snapshots/damaged/``. The rewritten
+    segment is marked (``snapshots.RESTORED_KEY``), so the next sync that sees those postings writes their
+    descriptions again; until then those jobs show none. The search index keeps their documents (it
+    still finds them by the words of the lost descriptions)."""
     d = settings.snapshots_dir
     cur = snapshots.current(d)
     if cur is None:
@@ -237,40 +255,38 @@ def _restore_segment(settings: Settings) -> str:
     done = []
     con = duckdb.connect(":memory:")
     try:
-        with DescriptionIndex(settings.search_path) as index:
-            for name in sorted(snapshots.referenced_segments(cur)):
-                try:
-                    snapshots.parquet_rows(d / name)
-                    continue
-                except snapshots.SnapshotDamaged:
-                    pass
-                jobs: pa.Table = con.sql(
-                    "SELECT job_id, content_hash FROM read_parquet($p) WHERE desc_file = $n",
-                    params={"p": str(cur.jobs_path), "n": name},
-                ).to_arrow_table()
-                ids = jobs.column("job_id").to_pylist()
-                texts = index.documents(ids)
-                rows = pa.table(
-                    {
-                        "job_id": pa.array(ids, pa.string()),
-                        "content_hash": jobs.column("content_hash"),
-                        "title": pa.array([texts.get(j, ("", "", ""))[0] for j in ids], pa.string()),
-                        "company": pa.array([texts.get(j, ("", "", ""))[1] for j in ids], pa.string()),
-                        "description": pa.array([texts[j][2] if j in texts else None for j in ids], pa.string()),
-                    }
-                )
-                aside = d / "damaged"
-                aside.mkdir(exist_ok=True)
+        for name in sorted(snapshots.referenced_segments(cur)):
+            try:
+                snapshots.parquet_rows(d / name)
+                continue
+            except snapshots.SnapshotDamaged:
+                pass
+            rows = _rows_without_descriptions(con, cur, name)
+            aside = d / "damaged"
+            aside.mkdir(exist_ok=True)
+            if (d / name).exists():
                 (d / name).replace(aside / name)
-                tmp = d / f".{name}.tmp"
-                import pyarrow.parquet as pq
-
-                pq.write_table(rows, tmp, compression="zstd")
-                snapshots.fsync_replace(tmp, d / name)
-                done.append(f"{name} ({len(texts):,} of {len(ids):,} descriptions from the search index)")
+            tmp = d / f".{name}.tmp"
+            pq.write_table(rows, tmp, compression="zstd", row_group_size=snapshots.DESC_ROW_GROUP_ROWS)
+            snapshots.fsync_replace(tmp, d / name)
+            done.append(f"{name} ({rows.num_rows:,} jobs)")
     finally:
         con.close()
-    return "rewrote " + ", ".join(done) if done else "nothing to rewrite"
+    if not done:
+        return "nothing to rewrite"
+    return (
+        "rewrote " + ", ".join(done) + " from the jobs file, without their descriptions (no copy of them is left);"
+        " the next sync writes each one again when its source sends the posting"
+    )
+
+
+def _rows_without_descriptions(con: duckdb.DuckDBPyConnection, cur: snapshots.Snapshot, name: str) -> pa.Table:
+    rows: pa.Table = con.sql(
+        "SELECT job_id, content_hash, title, company, NULL::VARCHAR AS description FROM read_parquet($p)"
+        " WHERE desc_file = $n ORDER BY job_id",
+        params={"p": str(cur.jobs_path), "n": name},
+    ).to_arrow_table()
+    return rows.replace_schema_metadata({snapshots.RESTORED_KEY: b"without descriptions"})
 
 
 # --- jobdash.sqlite --------------------------------------------------------------------------------------

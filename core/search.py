@@ -5,9 +5,9 @@ Two files in the data folder:
 - ``search.tantivy/``: the tantivy index. Title, company and description are text fields with positions
   (phrases), tokenized as SQLite's ``unicode61 remove_diacritics 2`` did (split on anything that is not a
   letter or digit, lowercased, accents folded); ``id`` is ``fts_id(job_id)`` as an indexed fast i64 (the
-  catalog joins on it); ``h`` a fast hash of the three texts (an unchanged row is not rewritten). The texts
-  and the job id are stored too: the detail panel reads a description from here in ~0.01 ms, and doctor
-  restores a damaged Parquet segment from it.
+  catalog joins on it); ``h`` a fast hash of the three texts (an unchanged row is not rewritten). Only the
+  job id is stored (a ranked match answers job ids): the texts live in the Parquet description segments,
+  and storing them again here cost ~310 MB of the 509 MB index at 1M jobs (schema 4 dropped them).
 - ``search.sqlite``: small transactional state tantivy-py has no place for (it has no commit payload):
   the description segments already indexed, the generation (bumped after every commit that changed
   something: the cache key of every process's results) and the schema version. It is written after the
@@ -19,6 +19,9 @@ User input never reaches tantivy's own query parser: ``_parse`` reads it (phrase
 -word, parentheses, title:/company:/description: filters) and ``_Build`` emits tantivy ``Query`` objects.
 Input the grammar cannot read becomes a literal search of its words. ``to_fts`` still emits the same
 AST as an FTS5 expression, for the FTS5 baseline in ``benchmarks/``.
+
+Words with many hits: a search that combines words of earlier searches is answered from their bitmaps
+(``core.term_bitmaps``, when the owner asks for them: the dashboard's catalog) instead of tantivy's hits.
 
 Concurrency: one writer (the sync, under its lock) holds tantivy's writer lock; readers (the dashboard)
 open the same directory with a manual reload policy and reload when the generation changes. A commit is
@@ -42,11 +45,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
+import numpy as np
 import pyarrow as pa
 import tantivy
 
 from core import db
 from core.errors import StorageError
+from core.term_bitmaps import IndexMoved, TermBitmaps, View
 
 _K = TypeVar("_K")
 _V = TypeVar("_V")
@@ -60,7 +65,7 @@ CREATE TABLE IF NOT EXISTS segments (name TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 
-SCHEMA_VERSION = 3  # 2: FTS5 with docs.id = fts_id(job_id); 3: tantivy
+SCHEMA_VERSION = 4  # 2: FTS5 with docs.id = fts_id(job_id); 3: tantivy; 4: tantivy without stored texts
 INDEX_DIR_SUFFIX = ".tantivy"
 
 
@@ -83,6 +88,9 @@ MAX_DEPTH = 16  # nested "(" beyond this is not a query anyone means: the input 
 BATCH_ROWS = 5000
 VACUUM_FREE_PERCENT = 20  # free pages (of the file) that make maintain() give space back
 CACHE_ENTRIES = 32  # one dashboard rerun asks the same description query for the page, count, facets, charts
+# A word (or phrase) with at most this many hits is read from tantivy during the search (~0.4 µs a hit);
+# one with more needs its bitmap (core.term_bitmaps), or the whole query goes to tantivy meanwhile.
+READ_NOW_MAX_HITS = 25_000
 _OPERATORS = ("AND", "OR", "NOT")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _TOKEN_CHAR = re.compile(r"[^\W_]")  # what unicode61 keeps: letters and digits; everything else separates
@@ -379,7 +387,7 @@ _ANALYZER = (
 def _schema() -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
     for name in COLUMNS:
-        sb.add_text_field(name, stored=True, tokenizer_name=TOKENIZER, index_option="position")
+        sb.add_text_field(name, stored=False, tokenizer_name=TOKENIZER, index_option="position")
     sb.add_integer_field("id", stored=False, indexed=True, fast=True)
     sb.add_integer_field("h", stored=False, indexed=False, fast=True)
     sb.add_bytes_field("job_id", stored=True, indexed=False)
@@ -537,7 +545,9 @@ def _segment_files_missing(directory: Path) -> list[str]:
 class DescriptionIndex:
     """tantivy index of job titles, companies and descriptions, keyed by job_id (see the module doc)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, bitmaps: bool = False) -> None:
+        """``bitmaps``: keep the words of searches as bitmaps (a background thread; what the dashboard wants,
+        not a one-off command)."""
         self.path = path
         self.dir = index_dir(path)
         self._conns = db.PerThread(path, SCHEMA, damaged_advice=REBUILD_ADVICE)
@@ -552,6 +562,9 @@ class DescriptionIndex:
         conn = self._conn()
         self._migrate(conn)
         self._index = self._open(conn)
+        self.bitmaps: TermBitmaps[_Term] | None = (
+            TermBitmaps(self.generation, self._universe, self._leaf_ids) if bitmaps else None
+        )
 
     # --- opening ----------------------------------------------------------------------------------------
 
@@ -560,9 +573,12 @@ class DescriptionIndex:
         return None if row is None else int(row[0])
 
     def _migrate(self, conn: db.Connection) -> None:
-        """An FTS5 index (schema 2) or an unknown schema: drop it and start empty; the sync's segment
-        catch-up rebuilds the index. The freed pages go back to the disk in ``maintain()`` (VACUUM)."""
-        if self._meta(conn, "schema") == SCHEMA_VERSION:
+        """An index of another schema (FTS5, tantivy with stored texts, unknown): drop it and start empty;
+        the sync's segment catch-up rebuilds the index, and until it has, description searches say so
+        (``rebuilding``) instead of answering from an empty index. The freed pages go back to the disk in
+        ``maintain()`` (VACUUM)."""
+        was = self._meta(conn, "schema")
+        if was == SCHEMA_VERSION:
             return
         old = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")]
         with db.tx(conn):
@@ -576,15 +592,16 @@ class DescriptionIndex:
             conn.execute("DELETE FROM meta WHERE key IN ('created', 'docs', 'churn')")
             conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)", [SCHEMA_VERSION])
             self._bump(conn)
-        if {"docs", "docs_fts"} & set(old):  # said by the next sync (whoever opened the folder first)
-            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('migrated', 1)")
+        if was is not None or {"docs", "docs_fts"} & set(old):  # said by the sync (whoever opened the folder first)
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('migrated', ?)", [was or 2])
         if self.dir.exists():
             self._wipe()
 
     @property
-    def migrated(self) -> bool:
-        """The FTS5 index of an older jobdash was dropped and this one not yet rebuilt (the sync says so)."""
-        return bool(self._meta(self._conn(), "migrated"))
+    def migrated(self) -> int | None:
+        """The schema of the index an older jobdash left (2: FTS5, 3: tantivy with stored texts), dropped and
+        not yet rebuilt by the sync's catch-up; None when there is nothing to rebuild."""
+        return self._meta(self._conn(), "migrated")
 
     def migration_done(self) -> None:
         self._conn().execute("DELETE FROM meta WHERE key = 'migrated'")
@@ -635,6 +652,8 @@ class DescriptionIndex:
     def close(self) -> None:
         """Close this thread's connection to the state file (the index closes with the object); a bulk not
         committed is rolled back, which lets go of tantivy's writer lock."""
+        if self.bitmaps is not None:
+            self.bitmaps.close()
         try:
             self.rollback()
         finally:
@@ -702,17 +721,6 @@ class DescriptionIndex:
         found = s.fast_field_values("id", addrs)
         hashes = s.fast_field_values("h", addrs)
         return {int(i): (a, int(h or 0)) for i, a, h in zip(found, addrs, hashes, strict=True) if i is not None}
-
-    def documents(self, job_ids: Sequence[str]) -> dict[str, tuple[str, str, str]]:
-        """(title, company, description) of these jobs, as indexed (doctor restores a damaged segment from it)."""
-        out: dict[str, tuple[str, str, str]] = {}
-        s = self._searcher()
-        for start in range(0, len(job_ids), BATCH_ROWS):
-            for addr, _ in self._existing(s, [fts_id(j) for j in job_ids[start : start + BATCH_ROWS]]).values():
-                d = s.doc(addr)
-                title, company, description = (str(d.get_first(c) or "") for c in COLUMNS)
-                out[_job_id(d)] = (title, company, description)
-        return out
 
     # --- writing ----------------------------------------------------------------------------------------
 
@@ -990,9 +998,61 @@ class DescriptionIndex:
 
     def _ids(self, node: _Node) -> pa.Array:
         s = self._searcher()
+        if self.bitmaps is not None and (ids := self._bitmap_ids(s, node, self.bitmaps)) is not None:
+            return pa.array(ids, pa.int64())
         q, _ = _compiled(node, boost=False)
         hits = self._search(s, q, s.num_docs, order_by_field="id", order=tantivy.Order.Asc)
         return pa.array([k for k, _ in hits], pa.int64())
+
+    # --- the words of searches as bitmaps (core.term_bitmaps) ----------------------------------------------
+
+    def _bitmap_ids(self, s: tantivy.Searcher, node: _Node, bitmaps: TermBitmaps[_Term]) -> np.ndarray | None:
+        """The matching ids from the words' bitmaps, or None: a word with many hits has none yet (it is
+        built in the background for the next search) or the bitmaps are not built for this generation."""
+        view = bitmaps.view(self.generation())
+        leaves = {_leaf_key(t) for t in _leaves(node)}
+        held = {k for k in leaves if view is not None and k in view.masks}
+        big = {k for k in leaves - held if (n := _hits_at_most(s, k)) is None or n > READ_NOW_MAX_HITS}
+        bitmaps.used([*held, *big])
+        if view is None or big or not held:
+            return None  # not built yet, or every word is rare: one tantivy search is as quick
+        try:
+            mask = _MaskBuild(self, s, view).top(node)
+        except (_NotNow, ValueError):
+            return None
+        return view.ids(mask)
+
+    def keep_words(self, queries: Sequence[str]) -> None:
+        """Build the bitmaps of these searches' words with many hits ahead of time (saved views, watches)."""
+        if self.bitmaps is None:
+            return
+        s = self._searcher()
+        keys = {_leaf_key(t) for q in queries if (node := _parse(q)) is not None for t in _leaves(node)}
+        big = [k for k in keys if (n := _hits_at_most(s, k)) is None or n > READ_NOW_MAX_HITS]
+        if big:
+            self.bitmaps.view(self.generation())  # this generation's universe first
+            self.bitmaps.used(big)
+
+    def _universe(self) -> tuple[int, np.ndarray]:
+        """(generation, every document's id, sorted), from one searcher."""
+        generation = self.generation()
+        hits = self._all(self._searcher())
+        return generation, np.fromiter((k for k, _ in hits), np.int64, len(hits))
+
+    def _leaf_ids(self, key: _Term, generation: int) -> np.ndarray | None:
+        """A word's ids, sorted, for its bitmap; None for a word tantivy refuses (the slow path says so)."""
+        s = self._searcher()
+        if self.generation() != generation:
+            raise IndexMoved
+        try:
+            q = _Build(boost=False).term(key)
+        except ValueError:
+            return None
+        return self._read_ids(s, q)
+
+    def _read_ids(self, s: tantivy.Searcher, q: tantivy.Query) -> np.ndarray:
+        hits = self._search(s, q, s.num_docs, order_by_field="id", order=tantivy.Order.Asc)
+        return np.fromiter((k for k, _ in hits), np.int64, len(hits))
 
     def match_scores(self, query: str) -> pa.Table:
         """(fts_id, score) of every matching document, score = BM25 with the field weights, higher is better
@@ -1004,6 +1064,30 @@ class DescriptionIndex:
             return empty
         return self._memo(self._score_cache, (node, self.generation()), lambda: self._scores(node))
 
+    def top_scores(self, query: str, k: int) -> tuple[pa.Table, int]:
+        """The ``k`` best (fts_id, score) of ``match_scores`` (score descending) and how many documents
+        match in all: what a "best match" page needs when the best ``k`` hold it (issue 12: 17 ms for the top
+        thousand of 200k hits at 1M, against ~250 ms for every score)."""
+        node = _parse(query)
+        if node is None:
+            return pa.table({"fts_id": pa.array([], pa.int64()), "score": pa.array([], pa.float64())}), 0
+        s = self._searcher()
+        q, ranked = _compiled(node, boost=True)
+        if not ranked:  # negations only: every score is 0.0, the best k are any k
+            table = self._scores(node)
+            return table, table.num_rows
+        try:
+            found = s.search(q, limit=max(1, min(k, s.num_docs)), count=True)
+        except ValueError as e:
+            raise self._damaged("a search failed", str(e)) from e
+        hits = list(found.hits)
+        addrs = [a for _, a in hits]
+        ids = s.fast_field_values("id", addrs) if addrs else []
+        table = pa.table(
+            {"fts_id": pa.array(ids, pa.int64()), "score": pa.array([float(sc) for sc, _ in hits], pa.float64())}
+        )
+        return table, int(found.count or 0)  # type: ignore[attr-defined]  # in tantivy-py, not in its stub
+
     def _scores(self, node: _Node) -> pa.Table:
         s = self._searcher()
         q, ranked = _compiled(node, boost=True)
@@ -1013,14 +1097,90 @@ class DescriptionIndex:
         scores = [float(sc) if ranked else 0.0 for sc, _ in hits]
         return pa.table({"fts_id": pa.array(ids, pa.int64()), "score": pa.array(scores, pa.float64())})
 
-    def snippet(self, job_id: str, query: str, *, chars: int = 240, mark: tuple[str, str] = ("«", "»")) -> str:
-        """A piece of the job's description around the words the query matched, each marked with ``mark``
-        as plain text (never HTML: the posting's text is not ours). "" when nothing matched or no document."""
-        node = _parse(query)
-        doc = self.documents([job_id]).get(job_id)
-        if node is None or doc is None:
-            return ""
-        return snippet_of(doc[2], _positive_words(node), chars=chars, mark=mark)
+
+def snippet(description: str, query: str, *, chars: int = 240, mark: tuple[str, str] = ("«", "»")) -> str:
+    """A piece of ``description`` around the words ``query`` asks for, each marked with ``mark`` as plain text
+    (never HTML: the posting's text is not ours). "" when nothing matched. The caller passes the text it
+    already shows (the index stores no texts)."""
+    node = _parse(query)
+    if node is None or not description:
+        return ""
+    return snippet_of(description, _positive_words(node), chars=chars, mark=mark)
+
+
+class _NotNow(Exception):
+    """A word of the query turned out to have no bitmap and too many hits to read during the search."""
+
+
+def _leaves(node: _Node) -> Iterator[_Term]:
+    if isinstance(node, _Term):
+        yield node
+    elif isinstance(node, _Not):
+        yield from _leaves(node.item)
+    else:
+        for item in node.items:
+            yield from _leaves(item)
+
+
+def _leaf_key(t: _Term) -> _Term:
+    """One key for every spelling of a word or phrase: its tokens as the index holds them."""
+    return _Term(" ".join(tokens(t.text)), t.prefix, t.column)
+
+
+def _hits_at_most(s: tantivy.Searcher, t: _Term) -> int | None:
+    """An upper bound of a word's (or phrase's) hits from document frequencies; None for a prefix."""
+    if t.prefix:
+        return None
+    words = tokens(t.text)
+    fields = [t.column] if t.column else list(COLUMNS)
+    return min((sum(s.doc_freq(f, w) for f in fields) for w in words), default=0)
+
+
+class _MaskBuild:
+    """``_Build`` over bitmaps: the same AND / OR / NOT semantics, each word from its bitmap (or, for a
+    word with few hits, read from tantivy now)."""
+
+    def __init__(self, index: DescriptionIndex, s: tantivy.Searcher, view: View[_Term]) -> None:
+        self.index, self.s, self.view = index, s, view
+
+    def term(self, t: _Term) -> np.ndarray:
+        key = _leaf_key(t)
+        if (mask := self.view.masks.get(key)) is not None:
+            return mask
+        mask = self.view.mask_of(self.index._read_ids(self.s, _Build(boost=False).term(key)))
+        if mask is None:
+            raise _NotNow  # read from a newer commit than the bitmaps': the slow path, this once
+        return mask
+
+    def emit(self, node: _Node) -> tuple[np.ndarray | None, list[np.ndarray]]:
+        if isinstance(node, _Term):
+            return self.term(node), []
+        if isinstance(node, _Not):
+            inner = self.full(node.item)
+            return None, [inner] if inner is not None else []
+        if isinstance(node, _And):
+            pos: list[np.ndarray] = []
+            neg: list[np.ndarray] = []
+            for item in node.items:
+                p, n = self.emit(item)
+                if p is not None:
+                    pos.append(p)
+                neg.extend(n)
+            return (np.bitwise_and.reduce(pos) if pos else None), neg
+        branches = [b for b in (self.full(i) for i in node.items) if b is not None]
+        return (np.bitwise_or.reduce(branches) if branches else None), []
+
+    def full(self, node: _Node) -> np.ndarray | None:
+        pos, neg = self.emit(node)
+        return None if pos is None else self.subtract(pos, neg)
+
+    @staticmethod
+    def subtract(pos: np.ndarray, neg: list[np.ndarray]) -> np.ndarray:
+        return pos & ~np.bitwise_or.reduce(neg) if neg else pos
+
+    def top(self, node: _Node) -> np.ndarray:
+        pos, neg = self.emit(node)
+        return self.subtract(self.view.every() if pos is None else pos, neg)
 
 
 def _positive_words(node: _Node) -> list[tuple[str, bool]]:

@@ -40,6 +40,7 @@ OUTCOMES = ("new", "updated", "unchanged", "relisted", "delisted", "untouched", 
 DUP_WINDOW_DAYS = 30
 # Stored beside desc_file in the jobs file so unchanged rows never recompute their duplicate key.
 DUP_KEY = "dup_key"
+RESTORED = "restored by doctor without its descriptions"  # why a readable segment is rewritten (classify)
 
 Progress = Callable[[float, str], None]
 
@@ -299,13 +300,15 @@ class _Engine:
 
     def _damaged_segments(self) -> dict[str, str]:
         """The description segments the previous snapshot points at that cannot be read (footer unreadable:
-        truncated, garbled or missing), with why. ``classify`` rewrites the descriptions of the jobs this run
-        sees again that point at one of them into this run's segment, so a damaged folder heals by syncing."""
+        truncated, garbled or missing) or that doctor restored without their descriptions, with why.
+        ``classify`` rewrites the descriptions of the jobs this run sees again that point at one of them into
+        this run's segment, so a damaged folder heals by syncing."""
         rows = self.con.execute("SELECT DISTINCT desc_file FROM prev WHERE desc_file IS NOT NULL").fetchall()
         damaged: dict[str, str] = {}
         for (name,) in rows:
             try:
-                pq.read_metadata(self.settings.snapshots_dir / str(name))
+                if snapshots.restored_without_descriptions(self.settings.snapshots_dir / str(name)):
+                    damaged[str(name)] = RESTORED
             except (OSError, pa.ArrowException) as e:
                 damaged[str(name)] = str(e) or type(e).__name__
         self.con.register("damaged_seg_in", pa.table({"name": pa.array(sorted(damaged), pa.string())}))
@@ -322,6 +325,10 @@ class _Engine:
                 " FROM merged m JOIN prev p USING (job_id) WHERE p.desc_file = $1 AND m.outcome <> 'purged'",
                 [name],
             ).fetchall()[0]
+            if why == RESTORED:
+                if healed:  # the jobs not seen again keep no description: said once by doctor, not every run
+                    notes.append(f"description segment {name} ({why}): {healed:,} descriptions written again")
+                continue
             rest = f"; {left:,} not seen this run still point at it (`doctor --repair` restores them)" if left else ""
             notes.append(
                 f"description segment {name} is damaged ({why}): {healed:,} descriptions rewritten from this"
@@ -453,6 +460,8 @@ class _Engine:
                 "SELECT job_id, content_hash, title, company, new_description AS description FROM merged"
                 " WHERE new_description IS NOT NULL ORDER BY job_id",
                 path,
+                # Small groups in job_id order: the detail panel's lookup of one job reads one group (snapshots).
+                row_group_size=snapshots.DESC_ROW_GROUP_ROWS,
             )
         return int(n)
 
@@ -497,10 +506,12 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     return int(rows[0][0]) if rows else 0
 
 
-def _copy_parquet(con: duckdb.DuckDBPyConnection, select: str, final: Path, compression: str = "zstd") -> None:
+def _copy_parquet(
+    con: duckdb.DuckDBPyConnection, select: str, final: Path, compression: str = "zstd", row_group_size: int = 122880
+) -> None:
     tmp = final.with_name(f".{final.name}.tmp")
     try:
-        con.sql(select).write_parquet(str(tmp), compression=compression, row_group_size=122880)
+        con.sql(select).write_parquet(str(tmp), compression=compression, row_group_size=row_group_size)
         snapshots.fsync_replace(tmp, final)
     except BaseException:
         tmp.unlink(missing_ok=True)  # a full or read-only disk leaves nothing half-written behind
@@ -638,9 +649,6 @@ def _catch_up(
             index.rollback()
         return notes
     referenced = snapshots.referenced_segments(snap)
-    if index.migrated:
-        notes.append("search index: moved to the new engine (tantivy); rebuilt from the snapshot's descriptions")
-        index.migration_done()
     if purged:
         index.update(pa.table({"job_id": pa.array([], pa.string())}), purged)
     done = index.segments_done()
@@ -657,6 +665,11 @@ def _catch_up(
                 index.update(pa.table({"job_id": pa.array([], pa.string())}), purged)
     if not _index_segments(settings, index, todo, cancel, notes):
         return notes
+    if (was := index.migrated) is not None:  # cleared once rebuilt: until then description searches say so
+        notes.append(
+            f"search index: {_MIGRATED.get(was, 'of an older jobdash')}; rebuilt from the snapshot's descriptions"
+        )
+        index.migration_done()
     # Documents against the snapshot: the count first (cheap), the id sets only when it differs. A purge a
     # killed run never applied leaves extra documents; a segment marked indexed may still lack some.
     con = duckdb.connect(":memory:")
@@ -693,6 +706,9 @@ def _catch_up(
     if not _cancelled(cancel):
         index.maintain(cancel=lambda: _cancelled(cancel))
     return notes
+
+
+_MIGRATED = {2: "moved to the new engine (tantivy)", 3: "no longer stores the texts (smaller on disk)"}
 
 
 def _segment_batches(reader: pq.ParquetFile) -> Iterator[pa.Table]:

@@ -36,7 +36,7 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 @st.cache_resource(show_spinner=False)
 def _catalog(data_dir: str, _settings: Settings) -> Catalog:
-    return Catalog(_settings)
+    return Catalog(_settings, search_bitmaps=True)
 
 
 @st.cache_resource(show_spinner=False)

@@ -6,7 +6,6 @@ rendered as Markdown or HTML. Only http(s) URL fields become links, under labels
 
 from __future__ import annotations
 
-import logging
 import os
 import tempfile
 from datetime import date
@@ -20,7 +19,6 @@ from core.errors import JobdashError, NotFound
 from ui import cache, keys, state
 from ui.cache import View
 
-log = logging.getLogger(__name__)
 _DETAIL_JOB = "d_job"  # session state: the job whose values the edit widgets hold
 
 
@@ -118,15 +116,10 @@ def panel(selected: list[str], version: tuple[int | None, int]) -> None:
                 st.text(f"- {d.get('source') or '?'}")
                 if _is_http(d.get("url")):  # only http(s) URLs become links, under a label of our own
                     st.link_button("Open ↗", d["url"], key=f"{keys.D_DUP_LINK}{i}")
-        desc = str(st.session_state.get(keys.F_DESC) or "")
-        if desc.strip():
-            try:
-                snippet = cache.catalog().snippet(job_id, desc)
-            except JobdashError as e:  # the search index is damaged: the description below still shows
-                log.debug("snippet: %s", e)
-                snippet = ""
-            if snippet:  # plain text: the matched words between «», never HTML or Markdown
-                st.text("Matched: " + snippet)
+        # From the description shown below: no second read, and the search index stores no texts.
+        snippet = cache.catalog().snippet(job.get("description") or "", str(st.session_state.get(keys.F_DESC) or ""))
+        if snippet:  # plain text: the matched words between «», never HTML or Markdown
+            st.text("Matched: " + snippet)
         with st.container(height=320):
             st.text(job.get("description") or "(no description)")
 

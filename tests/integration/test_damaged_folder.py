@@ -27,7 +27,7 @@ import pytest
 
 from core import lock, snapshots
 from core.runs import RunLog
-from core.search import DescriptionIndex, index_dir
+from core.search import DescriptionIndex, fts_id, index_dir
 from core.settings import Settings
 from core.sync import _index_descriptions, run_sync
 from tests.conftest import job, static
@@ -211,23 +211,45 @@ def test_a_read_only_data_folder_is_one_line(tmpfs: Path) -> None:
 # --- the description segments and the search index ------------------------------------------------------
 
 
-def test_a_truncated_segment_still_shows_and_doctor_restores_it(two_versions: Settings) -> None:
+def test_a_truncated_segment_is_reported_and_doctor_restores_it_without_descriptions(two_versions: Settings) -> None:
+    """No other copy of the descriptions is kept (the index stores no texts): doctor rewrites the segment
+    from the jobs file with empty descriptions and says so, and the next sync that sees the postings writes
+    them again."""
     s = two_versions
     seg = s.snapshots_dir / snapshots.desc_name(1)
     _truncate(seg)
-    job_id = pq.read_table(s.snapshots_dir / snapshots.jobs_name(2), columns=["job_id", "desc_file"]).to_pylist()
-    victim = next(r["job_id"] for r in job_id if r["desc_file"] == seg.name)
-    # The detail reads the description from the index (which holds it), so the damage costs the reader nothing;
-    # doctor still finds the damaged file and puts it back.
+    on_seg = pq.read_table(s.snapshots_dir / snapshots.jobs_name(2), columns=["job_id", "desc_file", "title"])
+    victims = [r for r in on_seg.to_pylist() if r["desc_file"] == seg.name]
+    victim = victims[0]["job_id"]
     shown = cli(s.data_dir, "jobs", "show", victim, "--json")
-    assert shown.returncode == 0 and "pipelines kafka" in json.loads(shown.stdout)["description"], shown.stderr
+    assert shown.returncode != 0 and seg.name in shown.stderr and "doctor --repair" in shown.stderr, shown.stderr
     found = cli(s.data_dir, "doctor")
-    assert found.returncode == 1 and seg.name in found.stdout + found.stderr
+    assert found.returncode == 1 and f"the {len(victims)} jobs that point at it" in found.stdout, found.stdout
     fixed = cli(s.data_dir, "doctor", "--repair")
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert "without their descriptions" in fixed.stdout and "next sync" in fixed.stdout, fixed.stdout
+    assert (s.snapshots_dir / "damaged" / seg.name).exists(), "the damaged file is kept"
     shown = cli(s.data_dir, "jobs", "show", victim, "--json")
     assert shown.returncode == 0, shown.stderr
-    assert "pipelines kafka" in json.loads(shown.stdout)["description"]
+    assert json.loads(shown.stdout)["description"] == "" and json.loads(shown.stdout)["title"] == victims[0]["title"]
+    restored = pq.read_table(seg)
+    assert restored.column("title").to_pylist() == [r["title"] for r in sorted(victims, key=lambda r: r["job_id"])]
+    assert set(restored.column("description").to_pylist()) == {None}
+    healthy = cli(s.data_dir, "doctor")
+    assert healthy.returncode == 0 and f"descriptions awaiting sync {len(victims)}" in healthy.stdout, healthy.stdout
+    with DescriptionIndex(s.search_path) as index:  # the index keeps the documents it had: still found by words
+        assert fts_id(victim) in set(index.match_ids("pipelines kafka").to_pylist())
+
+    r = run_sync(s, now=T0 + timedelta(hours=2), sources=[static("A", rows(41))])
+    assert r.status == "ok" and r.error is None, r.error
+    assert r.counts["updated"] == 0  # writing the description again is not a change of the posting
+    (note,) = [w for w in r.warnings if seg.name in w]
+    assert "restored by doctor" in note and f"{len(victims)} descriptions written again" in note, note
+    shown = cli(s.data_dir, "jobs", "show", victim, "--json")
+    assert shown.returncode == 0 and "pipelines kafka" in json.loads(shown.stdout)["description"], shown.stderr
+    again = run_sync(s, now=T0 + timedelta(hours=3), sources=[static("A", rows(41))])
+    assert not [w for w in again.warnings if seg.name in w], again.warnings
+    assert "awaiting" not in cli(s.data_dir, "doctor").stdout
 
 
 def test_a_truncated_segment_heals_on_the_next_sync_with_the_same_postings(two_versions: Settings) -> None:
@@ -238,8 +260,7 @@ def test_a_truncated_segment_heals_on_the_next_sync_with_the_same_postings(two_v
     on_seg = {r["job_id"]: r for r in before if r["desc_file"] == seg.name}
     assert len(on_seg) == 40
     victim = sorted(on_seg)[0]
-    with DescriptionIndex(s.search_path) as index:  # the posting's text as the sync stored it, before the damage
-        stored = index.documents([victim])[victim][2]
+    stored = snapshots.read_descriptions(s.snapshots_dir, [(victim, seg.name)])[victim]  # before the damage
     assert f"Posting {on_seg[victim]['native_id'][1:]} " in stored
     _truncate(seg)
     with pytest.raises(snapshots.SnapshotDamaged, match=seg.name):

@@ -284,15 +284,25 @@ def test_match_scores_rank_like_match_and_cover_match_ids(idx: DescriptionIndex)
     assert idx.match_scores("").num_rows == 0 and set(idx.match_scores("-python").column("score").to_pylist()) == {0.0}
 
 
-def test_snippet_marks_the_matched_words_as_plain_text(idx: DescriptionIndex) -> None:
-    assert idx.snippet("ml1", '"machine learning" -java') == (
+def test_snippet_marks_the_matched_words_as_plain_text() -> None:
+    text = {j: d for j, _, _, d in DOCS}  # the description the detail panel already shows
+    assert search.snippet(text["ml1"], '"machine learning" -java') == (
         "Build «machine» «learning» models in Python. Deep «learning» a plus."
     )
-    assert idx.snippet("fe1", "cafe") == "TypeScript, React, CSS. «Café» culture."  # folded like the index
-    assert idx.snippet("de1", "data*") == "Pipelines in Python and Spark; «databases»; «dataops»."
-    assert idx.snippet("be1", "python -kotlin") == "Java and Kotlin services. No «Python»."
-    assert idx.snippet("be1", "rust") == "" and idx.snippet("nope", "python") == ""
+    assert search.snippet(text["fe1"], "cafe") == "TypeScript, React, CSS. «Café» culture."  # folded like the index
+    assert search.snippet(text["de1"], "data*") == "Pipelines in Python and Spark; «databases»; «dataops»."
+    assert search.snippet(text["be1"], "python -kotlin") == "Java and Kotlin services. No «Python»."
+    assert search.snippet(text["be1"], "rust") == "" and search.snippet("", "python") == ""
+    assert search.snippet(text["be1"], "-python") == ""  # nothing asked for, nothing to mark
     long = "x " * 400 + "<b>kafka</b> " + "y " * 400
-    idx.update(table([("long", "t", "c", long)]))
-    cut = idx.snippet("long", "kafka")
+    cut = search.snippet(long, "kafka")
     assert cut.startswith("…") and cut.endswith("…") and "<b>«kafka»</b>" in cut and len(cut) < 300
+
+
+def test_the_index_stores_no_texts_only_the_job_id(idx: DescriptionIndex) -> None:
+    import tantivy
+
+    s = idx._searcher()
+    (_, addr), *_ = s.search(tantivy.Query.all_query(), limit=1).hits
+    assert set(s.doc(addr).to_dict()) == {"job_id"}  # the texts live in the Parquet segments only
+    assert ids(idx, "title:python") == ["py1"] and ids(idx, '"machine learning"') == ["ml1"]  # still indexed

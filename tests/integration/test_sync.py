@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -325,6 +326,98 @@ def test_a_data_folder_with_the_old_fts5_index_is_migrated_by_the_next_sync(sett
         assert not index.migrated
         assert {q: sorted(index.match_ids(q).to_pylist()) for q in before} == before
         assert index.segments_done() >= segments
+
+
+def test_description_segments_are_small_row_groups_in_job_id_order_read_one_group_at_a_time(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The detail panel's lookup reads only the row group whose job_id range holds the job (the segment is
+    written in job_id order); a segment of the old layout (one group, any order) still reads, all of it."""
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr(snapshots, "DESC_ROW_GROUP_ROWS", 2048)  # DuckDB's smallest (a vector)
+    n = 5000
+    run_sync(settings, now=T0, sources=[static("A", [job(f"a{i}", description=f"text {i}") for i in range(n)])])
+    name = snapshots.desc_name(1)
+    path = settings.snapshots_dir / name
+    md = pq.read_metadata(path)
+    bounds = [(md.row_group(i).column(0).statistics.min, md.row_group(i).column(0).statistics.max) for i in range(3)]
+    assert md.num_row_groups == 3 and [md.row_group(i).num_rows for i in range(3)] == [2048, 2048, n - 4096]
+    assert all(a[1] < b[0] for a, b in zip(bounds, bounds[1:], strict=False)), bounds  # disjoint, ascending
+    cat = catalog(settings)
+    want = {r["job_id"]: f"text {r['native_id'][1:]}" for r in cat.values()}
+    seg = snapshots._segment(path)
+    for job_id in random.Random(1).sample(sorted(want), 50):
+        (group,) = snapshots._groups_holding(seg, [job_id])
+        assert bounds[group][0] <= job_id <= bounds[group][1]
+    assert snapshots.read_descriptions(settings.snapshots_dir, [(j, name) for j in want]) == want
+    assert snapshots.read_descriptions(settings.snapshots_dir, [("not-there", name)]) == {}
+    assert len(snapshots._groups_holding(seg, sorted(want)[:2] + sorted(want)[-1:])) == 2
+    # The layout before: one row group in no particular order.
+    old = pq.read_table(path).sort_by([("job_id", "descending")])
+    pq.write_table(old, path, row_group_size=n)
+    assert pq.read_metadata(path).num_row_groups == 1
+    assert snapshots.read_descriptions(settings.snapshots_dir, [(j, name) for j in want]) == want
+    pq.write_table(old, path, row_group_size=n, write_statistics=False)
+    assert snapshots._groups_holding(snapshots._segment(path), ["x"]) == [0]  # no statistics: read every group
+    assert snapshots.read_descriptions(settings.snapshots_dir, [(j, name) for j in want]) == want
+
+
+def _old_tantivy_index(directory: Path, docs: list[tuple[str, str, str, str]]) -> None:
+    """What jobdash 3 left: a tantivy index whose texts are stored (schema 3)."""
+    import tantivy
+
+    from core.search import fts_id
+
+    sb = tantivy.SchemaBuilder()
+    for name in ("title", "company", "description"):
+        sb.add_text_field(name, stored=True, index_option="position")
+    sb.add_integer_field("id", stored=False, indexed=True, fast=True)
+    sb.add_integer_field("h", stored=False, indexed=False, fast=True)
+    sb.add_bytes_field("job_id", stored=True, indexed=False)
+    directory.mkdir()
+    index = tantivy.Index(sb.build(), path=str(directory), reuse=False)
+    writer = index.writer(num_threads=1)
+    for j, t, c, d in docs:
+        writer.add_document(tantivy.Document(id=fts_id(j), h=1, job_id=j.encode(), title=t, company=c, description=d))
+    writer.commit()
+    writer.wait_merging_threads()
+
+
+def test_an_index_that_stores_the_texts_is_rebuilt_and_searches_say_so_meanwhile(settings: Settings) -> None:
+    """Schema 3 (texts stored in tantivy, ~60% of the index) → 4: whoever opens the folder first empties it;
+    until the sync has rebuilt it a description search is an error that says so, never "0 matches"."""
+    import shutil
+
+    from core.catalog import Catalog
+    from core.errors import StorageError
+    from core.query import JobFilter
+    from core.search import DescriptionIndex, index_dir
+
+    rows = [job("a1", description="kafka streams"), job("a2", description="spark jobs")]
+    run_sync(settings, now=T0, sources=[static("A", rows)])
+    shutil.rmtree(index_dir(settings.search_path))
+    _old_tantivy_index(index_dir(settings.search_path), [("x", "t", "c", "kafka")])
+    with sqlite3.connect(settings.search_path) as conn:
+        conn.execute("UPDATE meta SET value = 3 WHERE key = 'schema'")
+    cat = Catalog(settings)
+    try:
+        with pytest.raises(StorageError, match="being rebuilt") as e:
+            cat.count(JobFilter(desc="kafka"))
+        assert e.value.code == "INDEX_REBUILDING"
+        assert cat.count(JobFilter()) == 2  # everything but the description search works
+        a1 = catalog(settings)["a1"]["job_id"]
+        assert cat.job(a1)["description"] == "kafka streams"  # from the Parquet segment, not the index
+        with DescriptionIndex(settings.search_path) as index:
+            assert index.migrated == 3 and index.count() == 0 and index.segments_done() == set()
+        r = run_sync(settings, now=T0 + timedelta(hours=1), sources=[static("A", rows)])
+        assert r.status == "ok" and r.error is None, r.error
+        assert any("no longer stores the texts" in w for w in r.warnings), r.warnings
+        assert cat.count(JobFilter(desc="kafka")) == 1 and cat.count(JobFilter(desc="x OR t")) == 0
+    finally:
+        cat.close()
+    with DescriptionIndex(settings.search_path) as index:
+        assert index.migrated is None and index.count() == 2
 
 
 def test_a_job_starred_while_the_run_purges_it_is_kept(settings: Settings) -> None:

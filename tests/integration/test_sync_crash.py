@@ -36,7 +36,7 @@ CHILD = textwrap.dedent(
         core.snapshots.publish = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)
     else:
         real = core.sync._copy_parquet
-        def half_written(con, select, final):
+        def half_written(con, select, final, **kw):
             tmp = final.with_name(f".{final.name}.tmp")
             tmp.write_bytes(b"PAR1" + os.urandom(4096))  # a torn, half-written file
             os.kill(os.getpid(), signal.SIGKILL)
