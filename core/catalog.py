@@ -537,18 +537,22 @@ class Catalog:
         shape: tuple[str, Sequence[Any]],
         t0: float,
     ) -> Page:
-        if sort.column == query.RELEVANCE and sort.desc and flt.desc.strip() and not flt.collapse_dups:
-            result = self._best_matches_page(flt, sort, cursor, direction, limit, shape)
-        else:
-            matches = self._description_matches(flt, sort)
+        def fetch(rows_of: pa.Table | None, count_of: pa.Table | None) -> tuple[pa.Table, int] | None:
+            """The page's rows among the matches ``rows_of``, and its total over ``count_of``."""
 
             def work(cur: duckdb.DuckDBPyConnection, table: str) -> tuple[pa.Table, int]:
                 sql, params = query.build_page(flt, sort, cursor, direction, limit, table=table)
-                total = self._count_aside(table, flt, matches)  # the two queries run at once, on two cores
+                total = self._count_aside(table, flt, count_of)  # the two queries run at once, on two cores
                 rows = _arrow(cur, sql, params)
                 return rows, total.result()
 
-            result = self._run(work, matches, kind="page", shape=shape)
+            return self._run(work, rows_of, kind="page", shape=shape)
+
+        if sort.column == query.RELEVANCE and sort.desc and flt.desc.strip() and not flt.collapse_dups:
+            result = self._best_matches_page(flt, fetch, cursor, direction, limit)
+        else:
+            matches = self._description_matches(flt, sort)
+            result = fetch(matches, matches)
         if result is None:
             return Page(PAGE_SCHEMA.empty_table(), 0, False, False, None, None, (time.perf_counter() - t0) * 1000)
         rows, total = result
@@ -570,11 +574,10 @@ class Catalog:
     def _best_matches_page(
         self,
         flt: JobFilter,
-        sort: Sort,
+        fetch: Callable[[pa.Table | None, pa.Table | None], tuple[pa.Table, int] | None],
         cursor: tuple[Any, ...] | None,
         direction: str,
         limit: int,
-        shape: tuple[str, Sequence[Any]],
     ) -> tuple[pa.Table, int] | None:
         """A "best match" page from the best-scored matches only, as many as it takes: the page is exact once
         it ends above the lowest score taken (every match left out scores lower) or every match is taken.
@@ -587,14 +590,7 @@ class Catalog:
         while True:
             top, hits = self._index.top_scores(flt.desc, k)
             floor = top.column("score")[-1].as_py() if top.num_rows else 0.0
-
-            def work(cur: duckdb.DuckDBPyConnection, table: str) -> tuple[pa.Table, int]:
-                sql, params = query.build_page(flt, sort, cursor, direction, limit, table=table)
-                total = self._count_aside(table, flt, every)
-                rows = _arrow(cur, sql, params)
-                return rows, total.result()
-
-            result = self._run(work, top, kind="page", shape=shape)
+            result = fetch(top, every)
             if result is None or top.num_rows >= hits:
                 return result
             keys = result[0].column(query.SORT_KEY)

@@ -43,7 +43,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -55,6 +55,7 @@ from core.term_bitmaps import IndexMoved, TermBitmaps, View
 
 _K = TypeVar("_K")
 _V = TypeVar("_V")
+_Q = TypeVar("_Q")
 
 SCHEMA = """
 -- description segments (data/snapshots/desc-*.parquet) already indexed, so a crash is caught up next sync
@@ -415,10 +416,64 @@ def tokens(text: str) -> list[str]:
 # --- parsed query -> tantivy ----------------------------------------------------------------------
 
 
-class _Build:
-    """The parser's AST as tantivy queries, mirroring what ``_emit`` gives FTS5: an AND subtracts the
-    negations collected below it; an OR branch with nothing positive is dropped; a query of negations only
-    matches every document without them. ``boost`` weights the fields for ranking (title 5, company 3,
+class _Compose(Generic[_Q]):
+    """The parser's AST composed the way ``_emit`` gives FTS5: an AND subtracts the negations collected
+    below it; an OR branch with nothing positive is dropped; a query of negations only matches every
+    document without them. Subclasses say what a term, "all of", "any of", a subtraction and "every
+    document" are (tantivy queries in ``_Build``, bitmaps in ``_MaskBuild``)."""
+
+    def term(self, t: _Term) -> _Q:
+        raise NotImplementedError
+
+    def all_of(self, items: list[_Q]) -> _Q:
+        raise NotImplementedError
+
+    def any_of(self, items: list[_Q]) -> _Q:
+        raise NotImplementedError
+
+    def without(self, pos: _Q, neg: list[_Q]) -> _Q:
+        raise NotImplementedError
+
+    def everything(self) -> _Q:
+        raise NotImplementedError
+
+    def emit(self, node: _Node) -> tuple[_Q | None, list[_Q]]:
+        if isinstance(node, _Term):
+            return self.term(node), []
+        if isinstance(node, _Not):
+            inner = self.full(node.item)
+            return None, [inner] if inner is not None else []
+        if isinstance(node, _And):
+            pos: list[_Q] = []
+            neg: list[_Q] = []
+            for item in node.items:
+                p, n = self.emit(item)
+                if p is not None:
+                    pos.append(p)
+                neg.extend(n)
+            if not pos:
+                return None, neg
+            return (pos[0] if len(pos) == 1 else self.all_of(pos)), neg
+        branches = [b for b in (self.full(i) for i in node.items) if b is not None]
+        return (self.any_of(branches) if branches else None), []
+
+    def full(self, node: _Node) -> _Q | None:
+        pos, neg = self.emit(node)
+        return None if pos is None else self.subtract(pos, neg)
+
+    def subtract(self, pos: _Q, neg: list[_Q]) -> _Q:
+        return self.without(pos, neg) if neg else pos
+
+    def top(self, node: _Node) -> tuple[_Q, bool]:
+        """(query, ranked): ranked is False for negations only (every document without them)."""
+        pos, neg = self.emit(node)
+        if pos is not None:
+            return self.subtract(pos, neg), True
+        return self.subtract(self.everything(), neg), False
+
+
+class _Build(_Compose[tantivy.Query]):
+    """The parser's AST as tantivy queries. ``boost`` weights the fields for ranking (title 5, company 3,
     description 1); the id set needs no scores."""
 
     def __init__(self, boost: bool) -> None:
@@ -446,47 +501,19 @@ class _Build:
             parts.append(q)
         if len(parts) == 1:
             return parts[0]
-        return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in parts])
+        return self.any_of(parts)
 
-    def emit(self, node: _Node) -> tuple[tantivy.Query | None, list[tantivy.Query]]:
-        if isinstance(node, _Term):
-            return self.term(node), []
-        if isinstance(node, _Not):
-            inner = self.full(node.item)
-            return None, [inner] if inner is not None else []
-        if isinstance(node, _And):
-            pos: list[tantivy.Query] = []
-            neg: list[tantivy.Query] = []
-            for item in node.items:
-                p, n = self.emit(item)
-                if p is not None:
-                    pos.append(p)
-                neg.extend(n)
-            if not pos:
-                return None, neg
-            both = pos[0] if len(pos) == 1 else tantivy.Query.boolean_query([(tantivy.Occur.Must, p) for p in pos])
-            return both, neg
-        branches = [b for b in (self.full(i) for i in node.items) if b is not None]
-        if not branches:
-            return None, []
-        return tantivy.Query.boolean_query([(tantivy.Occur.Should, b) for b in branches]), []
+    def all_of(self, items: list[tantivy.Query]) -> tantivy.Query:
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in items])
 
-    def full(self, node: _Node) -> tantivy.Query | None:
-        pos, neg = self.emit(node)
-        return None if pos is None else self.subtract(pos, neg)
+    def any_of(self, items: list[tantivy.Query]) -> tantivy.Query:
+        return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in items])
 
-    @staticmethod
-    def subtract(pos: tantivy.Query, neg: list[tantivy.Query]) -> tantivy.Query:
-        if not neg:
-            return pos
+    def without(self, pos: tantivy.Query, neg: list[tantivy.Query]) -> tantivy.Query:
         return tantivy.Query.boolean_query([(tantivy.Occur.Must, pos), *((tantivy.Occur.MustNot, n) for n in neg)])
 
-    def top(self, node: _Node) -> tuple[tantivy.Query, bool]:
-        """(query, ranked): ranked is False for negations only (every document without them)."""
-        pos, neg = self.emit(node)
-        if pos is not None:
-            return self.subtract(pos, neg), True
-        return self.subtract(tantivy.Query.all_query(), neg), False
+    def everything(self) -> tantivy.Query:
+        return tantivy.Query.all_query()
 
 
 def _parse(query: object) -> _Node | None:
@@ -1017,7 +1044,7 @@ class DescriptionIndex:
         if view is None or big or not held:
             return None  # not built yet, or every word is rare: one tantivy search is as quick
         try:
-            mask = _MaskBuild(self, s, view).top(node)
+            mask, _ = _MaskBuild(self, s, view).top(node)
         except (_NotNow, ValueError):
             return None
         return view.ids(mask)
@@ -1136,8 +1163,8 @@ def _hits_at_most(s: tantivy.Searcher, t: _Term) -> int | None:
     return min((sum(s.doc_freq(f, w) for f in fields) for w in words), default=0)
 
 
-class _MaskBuild:
-    """``_Build`` over bitmaps: the same AND / OR / NOT semantics, each word from its bitmap (or, for a
+class _MaskBuild(_Compose[np.ndarray]):
+    """The parser's AST over bitmaps, with ``_Build``'s semantics: each word from its bitmap (or, for a
     word with few hits, read from tantivy now)."""
 
     def __init__(self, index: DescriptionIndex, s: tantivy.Searcher, view: View[_Term]) -> None:
@@ -1152,35 +1179,17 @@ class _MaskBuild:
             raise _NotNow  # read from a newer commit than the bitmaps': the slow path, this once
         return mask
 
-    def emit(self, node: _Node) -> tuple[np.ndarray | None, list[np.ndarray]]:
-        if isinstance(node, _Term):
-            return self.term(node), []
-        if isinstance(node, _Not):
-            inner = self.full(node.item)
-            return None, [inner] if inner is not None else []
-        if isinstance(node, _And):
-            pos: list[np.ndarray] = []
-            neg: list[np.ndarray] = []
-            for item in node.items:
-                p, n = self.emit(item)
-                if p is not None:
-                    pos.append(p)
-                neg.extend(n)
-            return (np.bitwise_and.reduce(pos) if pos else None), neg
-        branches = [b for b in (self.full(i) for i in node.items) if b is not None]
-        return (np.bitwise_or.reduce(branches) if branches else None), []
+    def all_of(self, items: list[np.ndarray]) -> np.ndarray:
+        return np.asarray(np.bitwise_and.reduce(items))
 
-    def full(self, node: _Node) -> np.ndarray | None:
-        pos, neg = self.emit(node)
-        return None if pos is None else self.subtract(pos, neg)
+    def any_of(self, items: list[np.ndarray]) -> np.ndarray:
+        return np.asarray(np.bitwise_or.reduce(items))
 
-    @staticmethod
-    def subtract(pos: np.ndarray, neg: list[np.ndarray]) -> np.ndarray:
-        return pos & ~np.bitwise_or.reduce(neg) if neg else pos
+    def without(self, pos: np.ndarray, neg: list[np.ndarray]) -> np.ndarray:
+        return np.asarray(pos & ~self.any_of(neg))
 
-    def top(self, node: _Node) -> np.ndarray:
-        pos, neg = self.emit(node)
-        return self.subtract(self.view.every() if pos is None else pos, neg)
+    def everything(self) -> np.ndarray:
+        return self.view.every()
 
 
 def _positive_words(node: _Node) -> list[tuple[str, bool]]:
