@@ -241,9 +241,7 @@ class Catalog:
         try:
             descs = [query.filter_from_json(self._users.view(name)).desc for name in self._users.views()]
             if any(d.strip() for d in descs):
-                if self._index is None:
-                    self._index = DescriptionIndex(self.settings.search_path, bitmaps=True)
-                self._index.keep_words([d for d in descs if d.strip()])
+                self._search_index().keep_words([d for d in descs if d.strip()])
         except (JobdashError, ValueError) as e:  # costs a later search its speed, nothing more
             log.warning("saved searches not kept: %s", e)
 
@@ -392,23 +390,28 @@ class Catalog:
 
     # --- running queries ------------------------------------------------------------------------------
 
-    def _description_matches(self, flt: JobFilter, sort: Sort | None = None) -> pa.Table | None:
-        if not flt.desc.strip():
-            return None
+    def _search_index(self) -> DescriptionIndex:
+        """The description index, opened on first use; raises while it is being rebuilt (never "0 matches")."""
         if self._index is None:
             self._index = DescriptionIndex(self.settings.search_path, bitmaps=self.search_bitmaps)
-        if self._index.migrated is not None:  # emptied for a new schema, not yet rebuilt: never "0 matches"
+        if self._index.migrated is not None:  # emptied for a new schema, not yet rebuilt
             raise StorageError(
                 "the search index is being rebuilt for this version of jobdash: description search works again"
                 " once the next sync has indexed the snapshot (`python -m core sync`)",
                 path=self._index.dir,
                 code="INDEX_REBUILDING",
             )
+        return self._index
+
+    def _description_matches(self, flt: JobFilter, sort: Sort | None = None) -> pa.Table | None:
+        if not flt.desc.strip():
+            return None
+        index = self._search_index()
         t0 = time.perf_counter()
         if sort is not None and sort.column == query.RELEVANCE:
-            table = self._index.match_scores(flt.desc)  # (fts_id, score): the page orders by the score
+            table = index.match_scores(flt.desc)  # (fts_id, score): the page orders by the score
         else:
-            table = pa.table({"fts_id": self._index.match_ids(flt.desc)})
+            table = pa.table({"fts_id": index.match_ids(flt.desc)})
         metrics.record_query(
             "desc_search", (time.perf_counter() - t0) * 1000, table.num_rows, self.version, "tantivy ?", [flt.desc]
         )
@@ -583,12 +586,11 @@ class Catalog:
         it ends above the lowest score taken (every match left out scores lower) or every match is taken.
         Four times more each round; the count is over every match, beside it (collapsed duplicates pick
         their best row among all matches, so they take the full path)."""
-        if self._index is None:
-            self._index = DescriptionIndex(self.settings.search_path, bitmaps=self.search_bitmaps)
-        every = pa.table({"fts_id": self._index.match_ids(flt.desc)})
+        every = self._description_matches(flt)  # every match's id, timed like any description search
+        index = self._search_index()
         k = BEST_FIRST_K
         while True:
-            top, hits = self._index.top_scores(flt.desc, k)
+            top, hits = index.top_scores(flt.desc, k)
             floor = top.column("score")[-1].as_py() if top.num_rows else 0.0
             result = fetch(top, every)
             if result is None or top.num_rows >= hits:

@@ -391,7 +391,7 @@ def test_an_index_that_stores_the_texts_is_rebuilt_and_searches_say_so_meanwhile
 
     from core.catalog import Catalog
     from core.errors import StorageError
-    from core.query import JobFilter
+    from core.query import JobFilter, Sort
     from core.search import DescriptionIndex, index_dir
 
     rows = [job("a1", description="kafka streams"), job("a2", description="spark jobs")]
@@ -405,6 +405,8 @@ def test_an_index_that_stores_the_texts_is_rebuilt_and_searches_say_so_meanwhile
         with pytest.raises(StorageError, match="being rebuilt") as e:
             cat.count(JobFilter(desc="kafka"))
         assert e.value.code == "INDEX_REBUILDING"
+        with pytest.raises(StorageError, match="being rebuilt"):  # sorted by best match too
+            cat.page(JobFilter(desc="kafka"), Sort("relevance"))
         assert cat.count(JobFilter()) == 2  # everything but the description search works
         a1 = catalog(settings)["a1"]["job_id"]
         assert cat.job(a1)["description"] == "kafka streams"  # from the Parquet segment, not the index
