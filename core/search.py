@@ -1028,8 +1028,7 @@ class DescriptionIndex:
         if self.bitmaps is not None and (ids := self._bitmap_ids(s, node, self.bitmaps)) is not None:
             return pa.array(ids, pa.int64())
         q, _ = _compiled(node, boost=False)
-        hits = self._search(s, q, s.num_docs, order_by_field="id", order=tantivy.Order.Asc)
-        return pa.array([k for k, _ in hits], pa.int64())
+        return pa.array(self._read_ids(s, q), pa.int64())
 
     # --- the words of searches as bitmaps (core.term_bitmaps) ----------------------------------------------
 
@@ -1039,7 +1038,7 @@ class DescriptionIndex:
         view = bitmaps.view(self.generation())
         leaves = {_leaf_key(t) for t in _leaves(node)}
         held = {k for k in leaves if view is not None and k in view.masks}
-        big = {k for k in leaves - held if (n := _hits_at_most(s, k)) is None or n > READ_NOW_MAX_HITS}
+        big = {k for k in leaves - held if _too_many_to_read_now(s, k)}
         bitmaps.used([*held, *big])
         if view is None or big or not held:
             return None  # not built yet, or every word is rare: one tantivy search is as quick
@@ -1055,7 +1054,7 @@ class DescriptionIndex:
             return
         s = self._searcher()
         keys = {_leaf_key(t) for q in queries if (node := _parse(q)) is not None for t in _leaves(node)}
-        big = [k for k in keys if (n := _hits_at_most(s, k)) is None or n > READ_NOW_MAX_HITS]
+        big = [k for k in keys if _too_many_to_read_now(s, k)]
         if big:
             self.bitmaps.view(self.generation())  # this generation's universe first
             self.bitmaps.used(big)
@@ -1086,9 +1085,8 @@ class DescriptionIndex:
         (0.0 for negations only): what a "best match" sort orders by after the catalog's filters. Cached like
         ``match_ids``. Never raises on input."""
         node = _parse(query)
-        empty = pa.table({"fts_id": pa.array([], pa.int64()), "score": pa.array([], pa.float64())})
         if node is None:
-            return empty
+            return _SCORES.empty_table()
         return self._memo(self._score_cache, (node, self.generation()), lambda: self._scores(node))
 
     def top_scores(self, query: str, k: int) -> tuple[pa.Table, int]:
@@ -1097,7 +1095,7 @@ class DescriptionIndex:
         thousand of 200k hits at 1M, against ~250 ms for every score)."""
         node = _parse(query)
         if node is None:
-            return pa.table({"fts_id": pa.array([], pa.int64()), "score": pa.array([], pa.float64())}), 0
+            return _SCORES.empty_table(), 0
         s = self._searcher()
         q, ranked = _compiled(node, boost=True)
         if not ranked:  # negations only: every score is 0.0, the best k are any k
@@ -1107,22 +1105,24 @@ class DescriptionIndex:
             found = s.search(q, limit=max(1, min(k, s.num_docs)), count=True)
         except ValueError as e:
             raise self._damaged("a search failed", str(e)) from e
-        hits = list(found.hits)
-        addrs = [a for _, a in hits]
-        ids = s.fast_field_values("id", addrs) if addrs else []
-        table = pa.table(
-            {"fts_id": pa.array(ids, pa.int64()), "score": pa.array([float(sc) for sc, _ in hits], pa.float64())}
-        )
+        table = _score_table(s, list(found.hits), ranked=True)
         return table, int(found.count or 0)  # type: ignore[attr-defined]  # in tantivy-py, not in its stub
 
     def _scores(self, node: _Node) -> pa.Table:
         s = self._searcher()
         q, ranked = _compiled(node, boost=True)
-        hits = self._search(s, q, s.num_docs)
-        addrs = [a for _, a in hits]
-        ids = s.fast_field_values("id", addrs) if addrs else []
-        scores = [float(sc) if ranked else 0.0 for sc, _ in hits]
-        return pa.table({"fts_id": pa.array(ids, pa.int64()), "score": pa.array(scores, pa.float64())})
+        return _score_table(s, self._search(s, q, s.num_docs), ranked)
+
+
+_SCORES = pa.schema([("fts_id", pa.int64()), ("score", pa.float64())])
+
+
+def _score_table(s: tantivy.Searcher, hits: list[tuple[Any, Any]], ranked: bool) -> pa.Table:
+    """(fts_id, score) of ranked hits; score 0.0 for every hit of negations only."""
+    addrs = [a for _, a in hits]
+    ids = s.fast_field_values("id", addrs) if addrs else []
+    scores = [float(sc) if ranked else 0.0 for sc, _ in hits]
+    return pa.table({"fts_id": pa.array(ids, pa.int64()), "score": pa.array(scores, pa.float64())}, schema=_SCORES)
 
 
 def snippet(description: str, query: str, *, chars: int = 240, mark: tuple[str, str] = ("«", "»")) -> str:
@@ -1154,13 +1154,14 @@ def _leaf_key(t: _Term) -> _Term:
     return _Term(" ".join(tokens(t.text)), t.prefix, t.column)
 
 
-def _hits_at_most(s: tantivy.Searcher, t: _Term) -> int | None:
-    """An upper bound of a word's (or phrase's) hits from document frequencies; None for a prefix."""
+def _too_many_to_read_now(s: tantivy.Searcher, t: _Term) -> bool:
+    """Whether a word (or phrase) may have more than READ_NOW_MAX_HITS hits, by document frequencies (a
+    prefix's hits are not known without searching: it may)."""
     if t.prefix:
-        return None
-    words = tokens(t.text)
+        return True
     fields = [t.column] if t.column else list(COLUMNS)
-    return min((sum(s.doc_freq(f, w) for f in fields) for w in words), default=0)
+    hits = min((sum(s.doc_freq(f, w) for f in fields) for w in tokens(t.text)), default=0)
+    return hits > READ_NOW_MAX_HITS
 
 
 class _MaskBuild(_Compose[np.ndarray]):
