@@ -45,8 +45,7 @@ class IndexMoved(Exception):
 class View(Generic[K]):
     """The bitmaps of one generation, as a search reads them."""
 
-    def __init__(self, generation: int, universe: np.ndarray, masks: dict[K, np.ndarray]) -> None:
-        self.generation = generation
+    def __init__(self, universe: np.ndarray, masks: dict[K, np.ndarray]) -> None:
         self.universe = universe
         self.masks = masks
 
@@ -106,7 +105,7 @@ class TermBitmaps(Generic[K]):
         with self._lock:
             self._last_ask = time.monotonic()
             if self._generation == generation and self._universe is not None:
-                return View(generation, self._universe, dict(self._masks))
+                return View(self._universe, dict(self._masks))
             self._stale = True
             self._start_locked()
             return None
